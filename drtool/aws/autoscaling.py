@@ -1,0 +1,1 @@
+"""autoscaling actions, probes, undos and target types (to be filled)."""

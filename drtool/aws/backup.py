@@ -1,0 +1,1 @@
+"""backup actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""cloudwatch actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""dynamodb actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""ec2 actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""elbv2 actions, probes, undos and target types (to be filled)."""

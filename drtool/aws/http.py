@@ -1,0 +1,1 @@
+"""http actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""rds actions, probes, undos and target types (to be filled)."""

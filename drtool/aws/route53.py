@@ -1,0 +1,1 @@
+"""route53 actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,1 @@
+"""s3 actions, probes, undos and target types (to be filled)."""

@@ -1,0 +1,61 @@
+"""The run journal: `journal.jsonl`, one JSON event per line, flushed and fsynced.
+
+The journal is the truth: the scorecard and `drtool rollback` are folded from it. A
+change is journaled as `change.intent` (with its undo) *before* the AWS call and as
+`change.done` / `change.failed` after. Readers tolerate a torn last line (SIGKILL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from drtool.timing import Clock, rfc3339
+
+JOURNAL_NAME = "journal.jsonl"
+
+
+class Journal:
+    """Append-only event writer. Thread-safe (the canary writer journals too)."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
+        self._seq = sum(1 for _ in open(self.path, encoding="utf-8")) if self.path.stat().st_size else 0
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            self._seq += 1
+            t = fields.pop("t", None)
+            t = self._clock.now() if t is None else t
+            record = {"seq": self._seq, "event": event, "t": t, "at": rfc3339(t), **fields}
+            self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            return record
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.close()
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """All complete events; a torn final line (crash mid-write) is skipped."""
+    events: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return events

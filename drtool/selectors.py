@@ -1,0 +1,66 @@
+"""Target selectors (spec section 4): which resources an action acts on."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SelectCount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(ge=1)
+
+
+class SelectPercent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    percent: float = Field(gt=0, le=100)
+
+
+class TargetSelector(BaseModel):
+    """`targets:` of a step. All given filters must match (AND).
+
+    `select` picks a random subset (count or percent, rounded up) or `all` (default);
+    the pick uses the run's seed and is recorded in the journal and scorecard.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = None
+    ids: list[str] | None = None
+    tags: dict[str, str] | None = None
+    az: str | list[str] | None = None
+    group: str | None = Field(default=None, description="Auto Scaling group name")
+    vpc: str | None = None
+    subnets: list[str] | None = None
+    select: Literal["all"] | SelectCount | SelectPercent = "all"
+
+    @model_validator(mode="after")
+    def _some_filter(self) -> TargetSelector:
+        if not any([self.ids, self.tags, self.az, self.group, self.vpc, self.subnets]):
+            raise ValueError("a selector needs at least one of ids, tags, az, group, vpc, subnets "
+                             "(refusing to select every resource in a region)")
+        return self
+
+    @property
+    def azs(self) -> list[str]:
+        if self.az is None:
+            return []
+        return [self.az] if isinstance(self.az, str) else list(self.az)
+
+    def describe(self) -> str:
+        """The selector in words, for `selected_by`."""
+        parts = []
+        if self.ids:
+            parts.append(f"ids={','.join(self.ids)}")
+        if self.tags:
+            parts.append("tags " + ",".join(f"{k}={v}" for k, v in self.tags.items()))
+        if self.az:
+            parts.append(f"az={','.join(self.azs)}")
+        if self.group:
+            parts.append(f"group={self.group}")
+        if self.vpc:
+            parts.append(f"vpc={self.vpc}")
+        if self.subnets:
+            parts.append(f"subnets={','.join(self.subnets)}")
+        return " ".join(parts)

@@ -1,0 +1,70 @@
+"""Shared fixtures. Fake credentials everywhere so nothing can reach a real account."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch):
+    """Every test: no real AWS_* settings, fake keys, moto-friendly switches."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    yield
+
+
+@pytest.fixture
+def aws(fake_aws_credentials):
+    """moto in-process for the duration of the test."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A ThreadedMotoServer on loopback for end-to-end subprocess tests."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_url(moto_server, monkeypatch):
+    """A freshly reset moto server; AWS_ENDPOINT_URL points at it."""
+    import requests
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return moto_server
+
+
+@pytest.fixture
+def session(aws):
+    """A drtool AwsSession against in-process moto, us-east-1 by default."""
+    from drtool.aws.session import AwsSession
+
+    return AwsSession(region="us-east-1")
