@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class SelectCount(BaseModel):
@@ -34,6 +34,28 @@ class TargetSelector(BaseModel):
     vpc: str | None = None
     subnets: list[str] | None = None
     select: Literal["all"] | SelectCount | SelectPercent = "all"
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _select_form(cls, value: object) -> object:
+        """One clear message instead of one per union branch."""
+        if value == "all" or isinstance(value, SelectCount | SelectPercent):
+            return value
+        if isinstance(value, dict) and len(value) == 1 and ("count" in value or "percent" in value):
+            key, number = next(iter(value.items()))
+            if isinstance(number, str) and "${" in number:  # checked once a drill binds it
+                model = SelectCount if key == "count" else SelectPercent
+                return model.model_construct(**{key: number})
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"select.{key} must be a number, got {number!r}")
+            if key == "count":
+                if number != int(number) or number < 1:
+                    raise ValueError(f"select.count must be a whole number >= 1, got {number!r}")
+                return SelectCount(count=int(number))
+            if not 0 < number <= 100:
+                raise ValueError(f"select.percent must be in (0, 100], got {number!r}")
+            return SelectPercent(percent=number)
+        raise ValueError(f"select must be `all`, {{count: N}} or {{percent: P}}, got {value!r}")
 
     @model_validator(mode="after")
     def _some_filter(self) -> TargetSelector:

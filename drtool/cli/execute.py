@@ -1,0 +1,124 @@
+"""Shared by `run`, `plan` and `demo`: run a drill and print its summary.
+
+Imports only click at module level; the library is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def report(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | None, seed: int | None) -> int:
+    from drtool.api import drill_target
+    from drtool.guardrails import enforce, prepare
+    from drtool.runner import describe_plan
+    from drtool.timing import SystemClock
+
+    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, _mode):
+        plan = prepare(loaded, session, SystemClock(), seed=seed)
+        click.echo(describe_plan(plan))
+        enforce(plan)
+    click.echo("plan ok: nothing was changed")
+    return 0
+
+
+def _ask_manual(text: str) -> str | None:
+    from drtool.runner import _operator
+
+    click.echo(f"\nMANUAL STEP: {text}", err=True)
+    if click.confirm("Done?", default=False, err=True):
+        return click.prompt("Your name", default=_operator(), err=True)
+    return None
+
+
+def _confirm(plan_text: str) -> bool:
+    click.echo(plan_text, err=True)
+    return click.confirm("Run this drill? It changes the resources above", default=False, err=True)
+
+
+def execute_run(drill: str, *, yes: bool, results: str, formats: tuple[str, ...], sandbox: bool,
+                assume_manual: bool, seed: int | None, sign_key: str | None, retain: str | None,
+                profile: str | None, region: str | None, interactive: bool | None = None) -> int:
+    from drtool.api import drill_target
+    from drtool.runner import RunOptions, run_drill
+
+    local_root, publish = _results(results, retain)
+    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, mode):
+        opts = RunOptions(results=local_root, yes=yes,
+                          interactive=sys.stdin.isatty() if interactive is None else interactive,
+                          assume_manual=assume_manual, mode=mode, seed=seed, confirm=_confirm,
+                          ask_manual=_ask_manual, report=report, previous_sha256=_previous(local_root))
+        result = run_drill(loaded, session, opts)
+        written = _outputs(result, formats, sign_key, session)
+        if publish is not None:
+            publish(result.run_dir, loaded.name, result.scorecard["run"]["id"])
+    print_summary(result.scorecard, result.run_dir, written)
+    return result.exit_code
+
+
+def _results(results: str, retain: str | None) -> tuple[Path, Any]:
+    """Local run folder root, and a publisher for s3:// results (None for a local folder)."""
+    if not results.startswith("s3://"):
+        if retain:
+            from drtool.errors import UsageError
+
+            raise UsageError("--retain applies to s3:// results only")
+        return Path(results), None
+    from drtool.outputs.store import open_store
+
+    store = open_store(results, retain=retain)
+    return Path("drill-results"), store.publish
+
+
+def _previous(root: Path):  # noqa: ANN202
+    from drtool.outputs.store import open_store
+
+    store = open_store(str(root))
+    return store.previous_digest
+
+
+def _outputs(result: Any, formats: tuple[str, ...], sign_key: str | None, session: Any) -> list[Path]:
+    from drtool.outputs import write_formats
+
+    written = write_formats(result.run_dir, result.scorecard, [f for f in formats if f != "json"])
+    if sign_key:
+        from drtool.signing import sign_scorecard, write_signature
+
+        written.append(write_signature(result.run_dir, sign_scorecard(session, sign_key, result.scorecard)))
+    return written
+
+
+def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path]) -> None:
+    from drtool.durations import format_duration
+
+    run, rto, rpo = card["run"], card["objectives"]["rto"], card["objectives"]["rpo"]
+    verdict = {"passed": "PASSED", "failed": "FAILED", "aborted": "ABORTED",
+               "rollback-incomplete": "ROLLBACK INCOMPLETE"}[run["status"]]
+
+    def objective(name: str, o: dict[str, Any]) -> str:
+        if o.get("target_s") is None and o.get("measured_s") is None:
+            return f"{name} -"
+        met = {True: "met", False: "MISSED", None: "no target"}[o.get("met")]
+        method = f", {o['method']}" if o.get("method") else ""
+        return f"{name} {format_duration(o.get('measured_s'))} / target {format_duration(o.get('target_s'))} ({met}{method})"
+
+    click.echo(f"\n{verdict}  {run['drill']}  run {run['id']}  [{run['mode']}]")
+    if run.get("reason"):
+        click.echo(f"  reason:    {run['reason']}")
+    click.echo(f"  {objective('RTO', rto)}")
+    click.echo(f"  {objective('RPO', rpo)}")
+    click.echo(f"  rollback:  {card['rollback']['status']}" +
+               "".join(f"\n    still changed: {r}" for r in card["rollback"]["remaining"]))
+    for item in card.get("follow_up", []):
+        click.echo(f"  follow-up: {item['summary']} -> {item['how']}")
+    click.echo(f"  scorecard: {run_dir / 'scorecard.json'}")
+    for path in written:
+        click.echo(f"  report:    {path}")

@@ -1,0 +1,73 @@
+"""`drtool rollback RUN|JOURNAL`"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from drtool.cli.common import aws_options
+
+
+def find_journal(ref: str, results: str) -> Path:
+    from drtool.errors import UsageError
+
+    path = Path(ref)
+    if path.is_file():
+        return path
+    if path.is_dir() and (path / "journal.jsonl").is_file():
+        return path / "journal.jsonl"
+    matches = sorted(Path(results).glob(f"*/{ref}/journal.jsonl"))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise UsageError(f"run id {ref} matches several runs: {', '.join(map(str, matches))}")
+    raise UsageError(f"no journal for {ref!r} (looked for a file, a run folder, and {results}/*/{ref}/journal.jsonl)",
+                     "pass the run id, the run folder or the journal.jsonl path; see --results")
+
+
+@click.command("rollback")
+@click.argument("run")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
+@click.option("--results", default="drill-results", show_default=True, help="Where run folders are.")
+@aws_options
+def command(run: str, yes: bool, results: str, profile: str | None, region: str | None) -> int:
+    """Undo what an interrupted or crashed run left changed, from its journal.
+
+    Idempotent: exit 0 when nothing is left to undo, 5 when something remains changed.
+    """
+    from drtool.aws.session import AwsSession
+    from drtool.cli.execute import report
+    from drtool.errors import GuardrailRefusal, RollbackIncomplete
+    from drtool.journal import read_journal
+    from drtool.rollback import pending_undos
+    from drtool.runner import rollback_run
+
+    journal = find_journal(run, results)
+    pending = pending_undos(read_journal(journal))
+    if not pending:
+        click.echo(f"nothing to undo in {journal}")
+        started = next((e for e in read_journal(journal) if e["event"] == "run.started"), {})
+        if started and not (journal.parent / "scorecard.json").exists():
+            session = AwsSession(profile=profile, region=region or started.get("aws", {}).get("default_region"))
+            rollback_run(journal, session)
+        return 0
+    click.echo(f"{len(pending)} change(s) to undo from {journal}:")
+    for item in pending:
+        click.echo(f"  - {item.summary} ({item.undo.name} in {item.undo.region})")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise GuardrailRefusal("confirmation", "stdin is not a terminal and --yes was not given",
+                                   "pass --yes; nothing was changed")
+        if not click.confirm("Undo them now?", default=False):
+            raise GuardrailRefusal("confirmation", "the operator declined", "nothing was changed")
+    started = next((e for e in read_journal(journal) if e["event"] == "run.started"), {})
+    aws = started.get("aws", {})
+    session = AwsSession(profile=profile or aws.get("profile"), region=region or aws.get("default_region"),
+                         role_arn=aws.get("role_arn"), external_id=aws.get("external_id"))
+    remaining, _card = rollback_run(journal, session, report=report)
+    if remaining:
+        raise RollbackIncomplete(remaining, str(journal))
+    click.echo(f"rollback complete: {len(pending)} change(s) undone; scorecard {journal.parent / 'scorecard.json'}")
+    return 0

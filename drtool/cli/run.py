@@ -1,0 +1,37 @@
+"""`drtool run DRILL`"""
+
+from __future__ import annotations
+
+import click
+
+from drtool.cli.common import aws_options
+
+
+@click.command("run")
+@click.argument("drill", type=click.Path())
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
+@click.option("--dry-run", is_flag=True, help="Same as `drtool plan`: resolve and print, change nothing.")
+@click.option("--results", default="drill-results", show_default=True, help="Results folder or s3://bucket/prefix.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "html", "junit"]),
+              help="Extra scorecard formats (json is always written). Repeatable.")
+@click.option("--sandbox", is_flag=True, help="Run against the drill's offline sandbox estate.")
+@click.option("--assume-manual", is_flag=True, help="Treat manual steps as done in non-interactive runs.")
+@click.option("--seed", type=int, default=None, help="Seed for random target selection (recorded).")
+@click.option("--sign-key", default=None, help="AWS KMS key (ECC_NIST_P256) to sign the scorecard digest.")
+@click.option("--retain", default=None, help="Object Lock retention for s3:// results, e.g. 400d.")
+@aws_options
+def command(drill: str, yes: bool, dry_run: bool, results: str, formats: tuple[str, ...], sandbox: bool,
+            assume_manual: bool, seed: int | None, sign_key: str | None, retain: str | None,
+            profile: str | None, region: str | None) -> int:
+    """Run DRILL: inject the fault, drive recovery, verify, measure RTO/RPO, roll back, score.
+
+    Exit 0 when every objective is met, 1 when one is missed, 3 when aborted (rolled
+    back), 4 when a guardrail refuses, 5 when rollback is incomplete.
+    """
+    from drtool.cli.execute import execute_run, print_plan
+
+    if dry_run:
+        return print_plan(drill, sandbox=sandbox, profile=profile, region=region, seed=seed)
+    return execute_run(drill, yes=yes, results=results, formats=formats, sandbox=sandbox,
+                       assume_manual=assume_manual, seed=seed, sign_key=sign_key, retain=retain,
+                       profile=profile, region=region)

@@ -1,0 +1,32 @@
+"""`drtool validate PATH...`"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def command(paths: tuple[str, ...]) -> int:
+    """Check drills and scenarios (files or folders); never touches AWS.
+
+    Every problem is printed as file:line:col: message; exit 2 if there is any.
+    """
+    from drtool.api import validate
+    from drtool.errors import EXIT_INVALID, UsageError
+
+    results = validate(list(paths))
+    if not results:
+        raise UsageError(f"no YAML files found in {', '.join(paths)}", "give drill/scenario files or folders")
+    bad = 0
+    for checked in results:
+        if checked.problems:
+            bad += 1
+            for problem in checked.problems:
+                click.echo(str(problem), err=True)
+        else:
+            click.echo(f"ok  {checked.path} ({checked.kind} {checked.name})")
+    if bad:
+        click.echo(f"{bad} of {len(results)} file(s) have problems", err=True)
+        return EXIT_INVALID
+    return 0

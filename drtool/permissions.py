@@ -1,0 +1,73 @@
+"""Least-privilege IAM policy for a drill, from the registry's declared IAM actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drtool.documents import Drill
+
+BASE_ACTIONS = ("sts:GetCallerIdentity",)
+STOP_CONDITION_ACTIONS = ("cloudwatch:DescribeAlarms",)
+CANARY_ACTIONS = {
+    "s3": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"),
+    "dynamodb": ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:DeleteItem"),
+}
+RECOVERY_POINT_ACTIONS = ("rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots", "dynamodb:ListBackups",
+                          "dynamodb:DescribeContinuousBackups", "ec2:DescribeSnapshots",
+                          "backup:ListRecoveryPointsByResource")
+REPLICATION_LAG_ACTIONS = ("cloudwatch:GetMetricStatistics",)
+
+
+def iam_actions_for(drill: Drill) -> list[str]:
+    """Every IAM action the drill's steps, undos, target lookups, guardrails and RPO need."""
+    from drtool.registry import TARGETS, UNDOS
+
+    actions: set[str] = set(BASE_ACTIONS)
+    for step in drill.all_steps():
+        entry = step.entry
+        if entry is None:
+            continue
+        actions.update(entry.iam)
+        if entry.undo:
+            actions.update(UNDOS.get(entry.undo).iam)
+        for name in entry.extra.get("undos", ()):
+            actions.update(UNDOS.get(name).iam)
+        if entry.target_type and step.targets is not None:
+            actions.update(TARGETS.get(entry.target_type).iam)
+    if drill.doc.guardrails.stop_conditions:
+        actions.update(STOP_CONDITION_ACTIONS)
+    rpo = drill.doc.rpo
+    if rpo is not None:
+        if rpo.canary is not None:
+            for store in ("s3", "dynamodb"):
+                if getattr(rpo.canary, store) is not None:
+                    actions.update(CANARY_ACTIONS[store])
+        if rpo.recovery_point is not None:
+            actions.update(RECOVERY_POINT_ACTIONS)
+        if rpo.replication_lag is not None:
+            actions.update(REPLICATION_LAG_ACTIONS)
+    return sorted(actions)
+
+
+def policy_for(drill: Drill, regions: list[str]) -> dict[str, Any]:
+    """An IAM policy document: one statement per service, scoped to the drill's regions.
+
+    Global services (IAM, STS, Route 53, S3 bucket-level) are not region-scoped, since
+    `aws:RequestedRegion` does not apply to them the same way.
+    """
+    by_service: dict[str, list[str]] = {}
+    for action in iam_actions_for(drill):
+        by_service.setdefault(action.split(":", 1)[0], []).append(action)
+    global_services = {"sts", "iam", "route53", "s3"}
+    statements = []
+    for service in sorted(by_service):
+        statement: dict[str, Any] = {
+            "Sid": f"Drtool{service.title().replace('-', '')}",
+            "Effect": "Allow",
+            "Action": sorted(by_service[service]),
+            "Resource": "*",
+        }
+        if service not in global_services and regions:
+            statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": sorted(regions)}}
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements}

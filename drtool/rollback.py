@@ -1,0 +1,63 @@
+"""Undo from the journal: what is still changed, and replaying its undos in reverse.
+
+Used by the runner at the end of every run and by `drtool rollback` after a crash. An
+intent counts as changed unless its undo already completed, whether or not the call was
+seen to finish (a crash can land between the AWS call and the journal line), so undos
+are idempotent by contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drtool.context import StepContext
+from drtool.resources import UndoSpec
+
+
+@dataclass
+class PendingUndo:
+    intent_seq: int
+    step: str
+    summary: str
+    undo: UndoSpec
+
+
+def pending_undos(events: list[dict[str, Any]]) -> list[PendingUndo]:
+    """Changes with an undo that has not completed, newest first."""
+    undone = {e["intent"] for e in events if e["event"] == "undo.done"}
+    pending = [PendingUndo(e["seq"], e.get("step", ""), e.get("summary", ""), UndoSpec.from_json(e["undo"]))
+               for e in events if e["event"] == "change.intent" and e.get("undo") and e["seq"] not in undone]
+    return list(reversed(pending))
+
+
+def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda _m: None) -> list[str]:  # noqa: ANN001
+    """Replay every pending undo in reverse order; return what remains changed.
+
+    `make_context(region)` gives a StepContext for that region; every attempt and its
+    outcome is journaled so a second `rollback` continues where this one stopped.
+    """
+    from drtool.aws.errors import translate
+    from drtool.registry import UNDOS
+
+    remaining: list[str] = []
+    for item in pending_undos(events):
+        label = f"{item.undo.name} (undoes: {item.summary})"
+        journal.write("undo.started", intent=item.intent_seq, undo=item.undo.to_json(), summary=item.summary)
+        try:
+            entry = UNDOS.get(item.undo.name)
+            ctx: StepContext = make_context(item.undo.region)
+            ctx.step = f"undo {item.undo.name}"
+            detail = entry.func(ctx, entry.params.model_validate(item.undo.params))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
+            try:
+                message = translate(exc, item.undo.name).message
+            except Exception:  # noqa: BLE001
+                message = f"{type(exc).__name__}: {exc}"
+            journal.write("undo.failed", intent=item.intent_seq, error=message, summary=item.summary)
+            remaining.append(f"{item.summary} [{item.undo.name} failed: {message}]")
+            report(f"  undo FAILED  {label}: {message}")
+            continue
+        journal.write("undo.done", intent=item.intent_seq, detail=str(detail), summary=item.summary)
+        report(f"  undone       {item.summary}: {detail}")
+    return remaining

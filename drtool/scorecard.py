@@ -1,0 +1,158 @@
+"""Fold a run's journal into its scorecard (spec section 6). Pure: events in, dict out.
+
+The scorecard is never assembled from in-memory state, only from the journal, so a
+crashed run, a finished run and a rolled-back run are all described the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from drtool.rollback import pending_undos
+from drtool.timing import rfc3339
+
+SCHEMA = "drtool.scorecard/v1"
+SCORECARD_NAME = "scorecard.json"
+
+STATUS_EXIT = {"passed": 0, "failed": 1, "aborted": 3, "rollback-incomplete": 5}
+
+
+def _first(events: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    return next((e for e in events if e["event"] == name), None)
+
+
+def _timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    timeline: list[dict[str, Any]] = []
+    open_steps: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for e in events:
+        kind = e["event"]
+        if kind == "step.started":
+            item = {"phase": e["phase"], "step": e["step"], "kind": e["kind"], "started_at": e["at"],
+                    "ended_at": None, "status": "running", "detail": ""}
+            open_steps[(e["phase"], e["step"], e.get("index", 0))] = item
+            timeline.append(item)
+        elif kind == "step.finished":
+            item = open_steps.pop((e["phase"], e["step"], e.get("index", 0)), None)
+            if item is not None:
+                item.update(ended_at=e["at"], status=e["status"], detail=e.get("detail", ""))
+        elif kind == "undo.started":
+            item = {"phase": "rollback", "step": e["undo"]["name"], "kind": "undo", "started_at": e["at"],
+                    "ended_at": None, "status": "running", "detail": e.get("summary", "")}
+            open_steps[("undo", str(e["intent"]), 0)] = item
+            timeline.append(item)
+        elif kind in ("undo.done", "undo.failed"):
+            item = open_steps.pop(("undo", str(e["intent"]), 0), None)
+            if item is not None:
+                ok = kind == "undo.done"
+                item.update(ended_at=e["at"], status="ok" if ok else "failed",
+                            detail=f"{item['detail']}: {e.get('detail') if ok else e.get('error')}")
+    for item in timeline:
+        if item["status"] == "running":
+            item["status"] = "interrupted"
+    return timeline
+
+
+def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
+    measurements: list[dict[str, Any]] = []
+    for e in events:
+        if e["event"] == "rpo.measured":
+            measurements.extend(e.get("measurements", []))
+    measured = [m["measured_s"] for m in measurements if m.get("measured_s") is not None]
+    worst = max(measured) if measured else None
+    methods = sorted({m["method"] for m in measurements})
+    if worst is not None:
+        headline = next(m for m in measurements if m.get("measured_s") == worst)
+    else:
+        headline = measurements[0] if measurements else None
+    if target is None:
+        met = None
+    else:
+        met = worst is not None and worst <= target
+    detail = headline["detail"] if headline else ("no RPO source configured (add an `rpo:` block)"
+                                                   if target is not None else "no RPO objective")
+    return {"target_s": target, "measured_s": worst, "met": met,
+            "method": "+".join(methods) if methods else None, "detail": detail,
+            "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
+
+
+def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -> dict[str, Any]:
+    """The scorecard of one run, without `integrity` (see `drtool.integrity.seal`)."""
+    started = _first(events, "run.started")
+    if started is None:
+        raise ValueError("the journal has no run.started event")
+    finished = _first(events, "run.finished")
+    fault = _first(events, "fault")
+    recovered = _first(events, "recovered")
+
+    fault_at = fault["t"] if fault else None
+    recovered_at = recovered["t"] if recovered else None
+    rto_measured = round(recovered_at - fault_at, 3) if fault_at is not None and recovered_at is not None else None
+    rto_target = started["objectives"]["rto_s"]
+    rto = {"target_s": rto_target, "measured_s": rto_measured,
+           "met": rto_measured is not None and rto_measured <= rto_target,
+           "fault_at": rfc3339(fault_at), "recovered_at": rfc3339(recovered_at)}
+    rpo = _rpo(events, started["objectives"].get("rpo_s"))
+
+    had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)
+    remaining = [f"{p.summary} [{p.undo.name}]" for p in pending_undos(events)]
+    rollback_status = "incomplete" if remaining else ("complete" if had_changes else "not-needed")
+
+    if finished is not None:
+        status = finished["status"]
+        reason = finished.get("reason")
+        ended_at = finished["at"]
+    else:
+        status, reason = "aborted", "the run stopped without finishing (crash or kill); see the journal"
+        ended_at = events[-1]["at"]
+    if remaining:
+        status = "rollback-incomplete"
+
+    targets = []
+    for e in events:
+        if e["event"] == "targets.resolved":
+            for t in e["targets"]:
+                targets.append({"id": t["id"], "arn": t.get("arn"), "type": t["type"], "region": t["region"],
+                                "selected_by": t.get("selected_by", ""), "step": e.get("step")})
+
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "id": started["run_id"], "drill": started["drill"], "scenario": started["scenario"],
+            "mode": started["mode"], "status": status, "exit_code": STATUS_EXIT[status], "reason": reason,
+            "started_at": started["at"], "ended_at": ended_at, "tool_version": started["tool_version"],
+            "account_ids": started["account_ids"], "regions": started["regions"], "seed": started.get("seed"),
+            "operator": started.get("operator"),
+        },
+        "service": started["service"],
+        "objectives": {"rto": rto, "rpo": rpo},
+        "timeline": _timeline(events),
+        "targets": targets,
+        "rollback": {"status": rollback_status, "remaining": remaining},
+        "follow_up": [{k: e.get(k) for k in ("resource", "summary", "how", "step")}
+                      for e in events if e["event"] == "follow_up"],
+        "manual": [{k: e.get(k) for k in ("step", "text", "acknowledged_by", "at", "assumed")}
+                   for e in events if e["event"] == "manual.acknowledged"],
+        "schedule": {"every_s": started.get("schedule_every_s")},
+        "posture": next((e["posture"] for e in events if e["event"] == "posture"), None),
+        "journal": {"events": len(events), "file": "journal.jsonl"},
+    }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temp file in the same folder, fsync, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,74 @@
+"""Registry entries for engine tests: they change an in-memory dict, not AWS.
+
+They let the runner's phases, clocks, journal and undo be tested exactly with a
+FakeClock. Their IAM actions are real names so the registry contract test holds.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from drtool.registry import ACTIONS, PROBES, UNDOS, Params
+from drtool.resources import Outcome, ProbeResult, UndoSpec
+
+STATE: dict = {}
+
+
+class FlipParams(Params):
+    key: str = "flag"
+    fail: bool = False
+
+
+class AfterParams(Params):
+    seconds: float = 0.0
+    key: str = "flag"
+    interrupt: bool = False
+
+
+class UnflipParams(Params):
+    key: str
+
+
+def reset() -> None:
+    STATE.clear()
+    STATE.update(flags={}, flipped_at={}, fail_undo=False, undo_calls=0, alarm=False)
+
+
+def register() -> None:
+    if "test.flip" in ACTIONS._entries:
+        return
+
+    @ACTIONS.register("test.flip", summary="Set a flag (test only).", params=FlipParams,
+                      iam=("ec2:DescribeInstances",), undo="test.unflip")
+    def flip(ctx, params, targets):
+        if params.fail:
+            raise RuntimeError("flip failed on purpose")
+        ctx.change(f"set {params.key}", lambda: STATE["flags"].__setitem__(params.key, True),
+                   undo=UndoSpec("test.unflip", {"key": params.key}))
+        STATE["flipped_at"][params.key] = ctx.clock.now()
+        return Outcome(f"{params.key} set", {"recovery_point_at": STATE.get("recovery_point_at")}
+                       if STATE.get("recovery_point_at") else {})
+
+    @UNDOS.register("test.unflip", summary="Clear a flag (test only).", params=UnflipParams,
+                    iam=("ec2:DescribeInstances",))
+    def unflip(ctx, params):
+        STATE["undo_calls"] += 1
+        if STATE["fail_undo"]:
+            raise RuntimeError("undo failed on purpose")
+        STATE["flags"][params.key] = False
+        return f"{params.key} cleared"
+
+    @PROBES.register("test.recovered-after", summary="True N seconds after the flag was set (test only).",
+                     params=AfterParams, iam=("ec2:DescribeInstances",))
+    def recovered_after(ctx, params):
+        if params.interrupt:
+            raise KeyboardInterrupt
+        at = STATE["flipped_at"].get(params.key)
+        if at is None:
+            return ProbeResult(False, "flag never set")
+        elapsed = ctx.clock.now() - at
+        return ProbeResult(elapsed >= params.seconds, f"{elapsed:.2f}s since the fault", {"elapsed": elapsed})
+
+
+class Seconds(Params):
+    value: float = Field(default=0.0)
