@@ -77,6 +77,9 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
             plan.refusals.append(f"account {plan.account} is not in guardrails.accounts "
                                  f"({', '.join(rails.accounts)}); check your credentials or profile")
 
+    if check_account and rails.stop_conditions:
+        plan.refusals += _missing_alarms(session, [(c.alarm, c.region or region) for c in rails.stop_conditions])
+
     for step in drill.all_steps():
         entry = step.entry
         if entry is None or step.form != "action":
@@ -104,6 +107,22 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
                 want = ", ".join(f"{k}={v}" for k, v in missing.items())
                 plan.refusals.append(f"{step.label}: {resource.type} {resource.id} lacks required tags {want}")
     return plan
+
+
+def _missing_alarms(session: Any, alarms: list[tuple[str, str]]) -> list[str]:
+    """A stop condition naming an alarm that does not exist could never fire: refuse."""
+    from drtool.aws.errors import translate
+
+    missing = []
+    for region in sorted({r for _n, r in alarms}):
+        names = sorted({n for n, r in alarms if r == region})
+        try:
+            found = session.client("cloudwatch", region).describe_alarms(AlarmNames=names)["MetricAlarms"]
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "cloudwatch:DescribeAlarms", "guardrails") from exc
+        known = {a["AlarmName"] for a in found}
+        missing += [f"stop condition alarm {n!r} does not exist in {region}" for n in names if n not in known]
+    return missing
 
 
 def enforce(plan: Plan) -> None:

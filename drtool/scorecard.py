@@ -68,10 +68,7 @@ def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
         headline = next(m for m in measurements if m.get("measured_s") == worst)
     else:
         headline = measurements[0] if measurements else None
-    if target is None:
-        met = None
-    else:
-        met = worst is not None and worst <= target
+    met = None if target is None else worst is not None and worst <= target
     detail = headline["detail"] if headline else ("no RPO source configured (add an `rpo:` block)"
                                                    if target is not None else "no RPO objective")
     return {"target_s": target, "measured_s": worst, "met": met,
