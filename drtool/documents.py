@@ -476,7 +476,7 @@ def load_drill(path: str | Path, overrides: dict[str, Any] | None = None) -> Dri
     if overrides:
         given.update(overrides)
     values: dict[str, Any] = {}
-    for name, value in given.items():
+    for name, _value in given.items():
         if name not in scenario.parameters:
             suggestion = _closest(name, list(scenario.parameters))
             problems.append(loaded.problem(("parameters", name),

@@ -26,8 +26,11 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
+        existing = read_journal(self.path) if self.path.exists() else []
+        self._seq = max((e.get("seq", 0) for e in existing), default=0)
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
-        self._seq = sum(1 for _ in open(self.path, encoding="utf-8")) if self.path.stat().st_size else 0
+        if self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
+            self._file.write("\n")  # a torn last line (crash) must not swallow the next event
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
