@@ -8,19 +8,12 @@ from drtool.documents import Drill
 
 BASE_ACTIONS = ("sts:GetCallerIdentity",)
 STOP_CONDITION_ACTIONS = ("cloudwatch:DescribeAlarms",)
-CANARY_ACTIONS = {
-    "s3": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"),
-    "dynamodb": ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:DeleteItem"),
-}
-RECOVERY_POINT_ACTIONS = ("rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots", "dynamodb:ListBackups",
-                          "dynamodb:DescribeContinuousBackups", "ec2:DescribeSnapshots",
-                          "backup:ListRecoveryPointsByResource")
-REPLICATION_LAG_ACTIONS = ("cloudwatch:GetMetricStatistics",)
 
 
 def iam_actions_for(drill: Drill) -> list[str]:
     """Every IAM action the drill's steps, undos, target lookups, guardrails and RPO need."""
     from drtool.registry import TARGETS, UNDOS
+    from drtool.rpo import rpo_iam
 
     actions: set[str] = set(BASE_ACTIONS)
     for step in drill.all_steps():
@@ -36,16 +29,7 @@ def iam_actions_for(drill: Drill) -> list[str]:
             actions.update(TARGETS.get(entry.target_type).iam)
     if drill.doc.guardrails.stop_conditions:
         actions.update(STOP_CONDITION_ACTIONS)
-    rpo = drill.doc.rpo
-    if rpo is not None:
-        if rpo.canary is not None:
-            for store in ("s3", "dynamodb"):
-                if getattr(rpo.canary, store) is not None:
-                    actions.update(CANARY_ACTIONS[store])
-        if rpo.recovery_point is not None:
-            actions.update(RECOVERY_POINT_ACTIONS)
-        if rpo.replication_lag is not None:
-            actions.update(REPLICATION_LAG_ACTIONS)
+    actions.update(rpo_iam(drill.doc.rpo))
     return sorted(actions)
 
 

@@ -10,17 +10,34 @@ The drill's `rpo:` block configures one or more meters. The runner drives them:
     results = [m.measure() for m in meters]     # after recovery (or at abort)
     for m in meters: m.cleanup()                # remove canaries (also journaled for rollback)
 
-`measure()` returns an `RpoMeasurement`.
+`measure()` returns an `RpoMeasurement`. No method blocks the engine for long: canaries are
+written on a daemon thread, fault-time samples are taken on another, and write errors (a
+region cut off) are counted, never raised. `measure()` runs before the canary undo, which
+would remove the evidence.
+
+- canary: sequence-numbered, timestamped objects (S3 key `{prefix}{run_id}/{seq:08d}`, body
+  `{"seq", "written_at"}`) or items (DynamoDB pk `drtool-canary#{run_id}#{seq}`) written to the
+  primary store every `interval`; RPO = fault time - written_at of the newest canary found in
+  the recovered (replica) store. Acknowledged canaries missing there are the lost writes.
+- recovery-point: age at fault time of the newest snapshot/backup (or PITR restorable time).
+- replication-lag: the CloudWatch metric AWS publishes (RDS ReplicaLag, S3 ReplicationLatency).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from drtool.durations import parse_duration
+from drtool.durations import format_duration, parse_duration
+from drtool.resources import UndoSpec
+from drtool.timing import rfc3339
 
 
 class _Strict(BaseModel):
@@ -46,9 +63,15 @@ class DynamoDbCanaryConfig(_Strict):
 class CanaryConfig(_Strict):
     s3: S3CanaryConfig | None = None
     dynamodb: DynamoDbCanaryConfig | None = None
-    interval: float = 1.0
+    interval: float = Field(default=1.0, gt=0)
 
     _interval = field_validator("interval", mode="before")(lambda v: parse_duration(v))
+
+    @model_validator(mode="after")
+    def _a_store(self) -> CanaryConfig:
+        if self.s3 is None and self.dynamodb is None:
+            raise ValueError("a canary needs `s3` or `dynamodb` (or both)")
+        return self
 
 
 class RecoveryPointConfig(_Strict):
@@ -61,6 +84,17 @@ class ReplicationLagConfig(_Strict):
     s3_bucket: str | None = Field(default=None, description="source bucket (S3 replication metrics)")
     s3_rule: str | None = None
     region: str | None = None
+    rds_region: str | None = Field(default=None, description="region of the replica (default: region)")
+    s3_region: str | None = Field(default=None, description="region of the source bucket (default: region)")
+    lookback: float = Field(default=300.0, gt=0, description="how far before the fault to look for a datapoint")
+
+    _lookback = field_validator("lookback", mode="before")(lambda v: parse_duration(v))
+
+    @model_validator(mode="after")
+    def _a_source(self) -> ReplicationLagConfig:
+        if not self.rds_replica and not self.s3_bucket:
+            raise ValueError("replication_lag needs `rds_replica` or `s3_bucket` (or both)")
+        return self
 
 
 class RpoConfig(_Strict):
@@ -86,6 +120,579 @@ class RpoMeter(Protocol):
     def cleanup(self) -> None: ...
 
 
+def _err(exc: BaseException) -> str:
+    from drtool.aws.errors import error_code
+
+    code = error_code(exc)
+    return f"{code}: {exc}" if code and code not in str(exc) else f"{type(exc).__name__}: {exc}"
+
+
+def _epoch(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+# --- canary stores ---------------------------------------------------------------------
+
+
+class CanaryStore(Protocol):
+    label: str           # the primary store, for sentences
+    replica_label: str   # the recovered store
+
+    def prepare(self) -> None: ...
+    def undo_spec(self) -> UndoSpec: ...
+    def write(self, seq: int, written_at: float) -> None: ...
+    def replica_seqs(self, candidates: list[int]) -> dict[int, float | None]: ...
+    def read_written_at(self, seq: int) -> float | None: ...
+    def remove(self) -> str: ...
+
+
+class S3CanaryStore:
+    """Canary objects in the primary bucket; the replica bucket is the recovered store."""
+
+    def __init__(self, ctx: Any, cfg: S3CanaryConfig) -> None:
+        self.ctx, self.cfg = ctx, cfg
+        self.region = cfg.region or ctx.region
+        self.replica_region = cfg.replica_region or self.region
+        self.label = f"s3://{cfg.bucket} ({self.region})"
+        self.replica_label = f"s3://{cfg.replica_bucket} ({self.replica_region})"
+
+    def prepare(self) -> None:
+        from urllib.parse import urlencode
+
+        from drtool.aws.s3 import canary_prefix
+
+        self.where = canary_prefix(self.cfg.prefix, self.ctx.run_id)
+        self._tagging = urlencode(self.ctx.run_tags)
+
+    def undo_spec(self) -> UndoSpec:
+        return UndoSpec("s3.delete-canaries", {
+            "bucket": self.cfg.bucket, "replica_bucket": self.cfg.replica_bucket, "region": self.region,
+            "replica_region": self.replica_region, "prefix": self.cfg.prefix, "run_id": self.ctx.run_id},
+            self.region)
+
+    def write(self, seq: int, written_at: float) -> None:
+        body = json.dumps({"seq": seq, "written_at": written_at}).encode()
+        self.ctx.client("s3", self.region).put_object(
+            Bucket=self.cfg.bucket, Key=f"{self.where}{seq:08d}", Body=body,
+            ContentType="application/json", Tagging=self._tagging)
+
+    def replica_seqs(self, candidates: list[int]) -> dict[int, float | None]:
+        client = self.ctx.client("s3", self.replica_region)
+        found: dict[int, float | None] = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.cfg.replica_bucket,
+                                                                      Prefix=self.where):
+            for obj in page.get("Contents") or []:
+                tail = obj["Key"][len(self.where):]
+                if tail.isdigit():
+                    found[int(tail)] = None
+        return found
+
+    def read_written_at(self, seq: int) -> float | None:
+        client = self.ctx.client("s3", self.replica_region)
+        body = client.get_object(Bucket=self.cfg.replica_bucket, Key=f"{self.where}{seq:08d}")["Body"].read()
+        data = json.loads(body)
+        return float(data["written_at"]) if data.get("seq") == seq else None
+
+    def remove(self) -> str:
+        from drtool.aws.s3 import DeleteCanariesParams, delete_canaries
+
+        return delete_canaries(self.ctx, DeleteCanariesParams(**self.undo_spec().params))
+
+
+class DynamoDbCanaryStore:
+    """Canary items in the primary table; the replica table is the recovered store. A head item
+    reserves seq numbers ahead, so removal deletes by key and never scans the table."""
+
+    def __init__(self, ctx: Any, cfg: DynamoDbCanaryConfig) -> None:
+        self.ctx, self.cfg = ctx, cfg
+        self.region = cfg.region or ctx.region
+        self.replica_table = cfg.replica_table or cfg.table
+        self.label = f"dynamodb:{cfg.table} ({self.region})"
+        self.replica_label = f"dynamodb:{self.replica_table} ({cfg.replica_region})"
+        self.key = cfg.key
+        self.sort_key: dict[str, str] | None = None
+        self._reserved = 0
+
+    def prepare(self) -> None:
+        schema = self.ctx.client("dynamodb", self.region).describe_table(TableName=self.cfg.table)["Table"]
+        types = {a["AttributeName"]: a["AttributeType"] for a in schema["AttributeDefinitions"]}
+        for part in schema["KeySchema"]:
+            name = part["AttributeName"]
+            if part["KeyType"] == "HASH":
+                if types.get(name) != "S":
+                    raise ValueError(f"table {self.cfg.table}: partition key {name} must be a string for canaries")
+                self.key = name
+            elif types.get(name) in ("S", "N"):
+                self.sort_key = {"name": name, "type": types[name]}
+            else:
+                raise ValueError(f"table {self.cfg.table}: binary sort key {name} is not supported for canaries")
+
+    def undo_spec(self) -> UndoSpec:
+        return UndoSpec("dynamodb.delete-canaries", {
+            "table": self.cfg.table, "replica_table": self.replica_table, "region": self.region,
+            "replica_region": self.cfg.replica_region, "run_id": self.ctx.run_id, "key": self.key,
+            "sort_key": self.sort_key}, self.region)
+
+    def _key(self, seq: int | str) -> dict[str, Any]:
+        from drtool.aws.dynamodb import canary_pk, key_of
+
+        return key_of(self.key, self.sort_key, canary_pk(self.ctx.run_id, seq))
+
+    def write(self, seq: int, written_at: float) -> None:
+        from drtool.aws.dynamodb import HEAD, RESERVE
+
+        client = self.ctx.client("dynamodb", self.region)
+        run = {"drtool_run_id": {"S": self.ctx.run_id}}
+        if seq >= self._reserved:
+            client.put_item(TableName=self.cfg.table,
+                            Item={**self._key(HEAD), **run, "reserved": {"N": str(seq + RESERVE)}})
+            self._reserved = seq + RESERVE
+        client.put_item(TableName=self.cfg.table, Item={
+            **self._key(seq), **run, "seq": {"N": str(seq)}, "written_at": {"N": repr(written_at)}})
+
+    def replica_seqs(self, candidates: list[int]) -> dict[int, float | None]:
+        client = self.ctx.client("dynamodb", self.cfg.replica_region)
+        found: dict[int, float | None] = {}
+        for start in range(0, len(candidates), 100):
+            request = {self.replica_table: {
+                "Keys": [self._key(s) for s in candidates[start:start + 100]],
+                "ProjectionExpression": "#s, written_at", "ExpressionAttributeNames": {"#s": "seq"}}}
+            for _ in range(8):
+                page = client.batch_get_item(RequestItems=request)
+                for item in page["Responses"].get(self.replica_table, []):
+                    found[int(item["seq"]["N"])] = float(item["written_at"]["N"])
+                request = page.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
+
+    def read_written_at(self, seq: int) -> float | None:
+        return None  # replica_seqs already carries it
+
+    def remove(self) -> str:
+        from drtool.aws.dynamodb import DeleteCanariesParams, delete_canaries
+
+        return delete_canaries(self.ctx, DeleteCanariesParams(**self.undo_spec().params))
+
+
+# --- canary meter ----------------------------------------------------------------------
+
+
+class CanaryMeter:
+    """Writes canaries on a daemon thread from start() until mark_fault(); measures after recovery."""
+
+    method = "canary"
+    WAIT_SLICE_S = 0.05
+
+    def __init__(self, ctx: Any, store: CanaryStore, interval: float) -> None:
+        self.ctx, self.store, self.interval = ctx, store, interval
+        self.clock = ctx.clock
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._acked: dict[int, float] = {}
+        self._next_seq = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self.started_at: float | None = None
+        self.fault_at: float | None = None
+        self._prepared = False
+
+    def start(self, background: bool = True) -> None:
+        """Journal the canaries' undo (before any write), then start the writer thread.
+        `background=False` leaves writing to explicit `tick()` calls (deterministic tests)."""
+        self.started_at = self.clock.now()
+        try:
+            self.store.prepare()
+            spec = self.store.undo_spec()
+            self.ctx.change(f"write RPO canaries to {self.store.label} every {format_duration(self.interval)} "
+                            f"until the fault", lambda: None, undo=spec, resources=[self.store.label])
+            self._prepared = True
+        except Exception as exc:  # a bad bucket/table must not abort the drill: report it in measure()
+            self._record_error(exc)
+            return
+        if background:
+            self._thread = threading.Thread(target=self._run, name="drtool-rpo-canary", daemon=True)
+            self._thread.start()
+
+    def _record_error(self, exc: BaseException) -> None:
+        with self._lock:
+            self.errors += 1
+            self.last_error = _err(exc)
+
+    def tick(self) -> bool:
+        """Write the next canary now; True when the store acknowledged it. A failed write is
+        retried under the same seq on the next tick, so acknowledged seqs stay contiguous."""
+        if not self._prepared:
+            return False
+        seq, at = self._next_seq, self.clock.now()
+        try:
+            self.store.write(seq, at)
+        except Exception as exc:  # region cut off, throttled...: counted, never raised
+            self._record_error(exc)
+            return False
+        with self._lock:
+            self._acked[seq] = at
+            self._next_seq = seq + 1
+        return True
+
+    def _run(self) -> None:
+        """Schedule on the context clock; wait in short real slices, so a FakeClock is never advanced
+        from this thread and mark_fault() stops it at once."""
+        due = self.clock.monotonic()
+        while not self._stop.is_set():
+            now = self.clock.monotonic()
+            if now < due:
+                self._stop.wait(min(due - now, self.WAIT_SLICE_S))
+                continue
+            self.tick()
+            due += self.interval
+            now = self.clock.monotonic()
+            if due <= now:  # a slow write: skip the missed slots instead of bursting
+                due = now + self.interval
+
+    def mark_fault(self, fault_at: float) -> None:
+        self.fault_at = fault_at
+        self._stop.set()
+        if self._prepared:
+            self.ctx.note(f"RPO canary writer stopped at the fault after {len(self._acked)} write(s) to "
+                          f"{self.store.label} ({self.errors} error(s))")
+
+    def _join(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def measure(self) -> RpoMeasurement:
+        self._join()
+        with self._lock:
+            acked = dict(self._acked)
+        return canary_rpo(acked=acked, fault_at=self.fault_at, started_at=self.started_at,
+                          interval=self.interval, store=self.store, errors=self.errors,
+                          last_error=self.last_error, prepared=self._prepared)
+
+    def cleanup(self) -> None:
+        """Remove the canaries from both stores (the journaled undo does the same after a crash).
+        Raises if they could not be removed; the undo stays in the journal for `drtool rollback`."""
+        self._join()
+        if not self._prepared:
+            return
+        from drtool.aws.errors import translate
+
+        try:
+            sentence = self.ctx.change(f"remove RPO canaries of run {self.ctx.run_id} from {self.store.label} "
+                                       f"and {self.store.replica_label}", self.store.remove,
+                                       resources=[self.store.label, self.store.replica_label])
+        except Exception as exc:
+            raise translate(exc, "rpo:remove-canaries", self.ctx.step or None) from exc
+        self.ctx.note(sentence)
+
+
+def canary_rpo(*, acked: dict[int, float], fault_at: float | None, started_at: float | None, interval: float,
+               store: CanaryStore, errors: int = 0, last_error: str | None = None,
+               prepared: bool = True) -> RpoMeasurement:
+    """RPO = fault_at - written_at of the newest acknowledged-before-the-fault canary in the replica."""
+    evidence: dict[str, Any] = {
+        "store": store.label, "recovered_store": store.replica_label, "interval_s": interval,
+        "started_at": rfc3339(started_at), "fault_at": rfc3339(fault_at), "written": len(acked),
+        "write_errors": errors, "last_write_error": last_error}
+    errors_clause = f" {errors} write(s) failed (last: {last_error})." if errors else ""
+
+    def unmeasured(detail: str) -> RpoMeasurement:
+        return RpoMeasurement("canary", None, detail, evidence)
+
+    if not prepared:
+        why = f"could not start: {last_error}" if last_error else "was never started"
+        return unmeasured(f"The canary in {store.label} {why}; RPO not measured.")
+    if fault_at is None:
+        return unmeasured("The drill never reached the fault instant, so there is no RPO to measure.")
+    eligible = {s: t for s, t in acked.items() if t <= fault_at}
+    evidence["written_after_fault"] = len(acked) - len(eligible)
+    if not eligible:
+        return unmeasured(f"No canary could be written to {store.label} before the fault; RPO not measured."
+                          + errors_clause)
+    try:
+        present = store.replica_seqs(sorted(eligible))
+    except Exception as exc:
+        evidence["read_error"] = _err(exc)
+        return unmeasured(f"Could not read the canaries in {store.replica_label} ({_err(exc)}); RPO not measured.")
+    newest: tuple[int, float] | None = None
+    for seq in sorted((s for s in present if s in eligible), reverse=True):
+        at = present[seq]
+        if at is None:
+            try:
+                at = store.read_written_at(seq)
+            except Exception:  # noqa: BLE001 - fall back to what the writer recorded
+                at = None
+        at = eligible[seq] if at is None else at
+        if at <= fault_at:
+            newest = (seq, at)
+            break
+    survived = sorted(s for s in present if s in eligible)
+    lost = sorted(set(eligible) - set(survived))
+    evidence.update(survived=len(survived), lost_writes=len(lost))
+    if newest is None:
+        measured = fault_at - (started_at if started_at is not None else min(eligible.values()))
+        evidence.update(newest_seq=None, newest_written_at=None, lost_after_newest=len(lost), holes=[])
+        return RpoMeasurement("canary", measured, (
+            f"No canary reached {store.replica_label}: all {len(eligible)} write(s) since the drill started, "
+            f"{format_duration(measured)} before the fault, were lost.") + errors_clause, evidence)
+    seq, at = newest
+    after = [s for s in lost if s > seq]
+    holes = [s for s in lost if s < seq]
+    measured = max(0.0, fault_at - at)
+    evidence.update(newest_seq=seq, newest_written_at=rfc3339(at), lost_after_newest=len(after),
+                    holes=holes[:20], hole_count=len(holes))
+    hole_clause = f", {len(holes)} hole(s) in the sequence" if holes else ""
+    return RpoMeasurement("canary", measured, (
+        f"The newest canary in {store.replica_label} is #{seq}, written {format_duration(measured)} before "
+        f"the fault; {len(lost)} of {len(eligible)} acknowledged write(s) were lost ({len(after)} after it"
+        f"{hole_clause}), resolution {format_duration(interval)}.") + errors_clause, evidence)
+
+
+# --- fault-time samplers ---------------------------------------------------------------
+
+
+class _FaultSampler:
+    """Takes its sample at mark_fault() on a daemon thread; measure() waits for it."""
+
+    method = ""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.fault_at: float | None = None
+        self._result: RpoMeasurement | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        return None
+
+    def mark_fault(self, fault_at: float) -> None:
+        self.fault_at = fault_at
+        self._thread = threading.Thread(target=self._run, name=f"drtool-rpo-{self.method}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self.fault_at is not None
+        try:
+            self._result = self.sample(self.fault_at)
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            self._result = RpoMeasurement(self.method, None, f"{self.what()} could not be read at the fault "
+                                          f"({_err(exc)}); RPO not measured.", {"error": _err(exc)})
+
+    def measure(self) -> RpoMeasurement:
+        if self.fault_at is None:
+            return RpoMeasurement(self.method, None, "The drill never reached the fault instant, so there is "
+                                  f"no {self.method} to sample.")
+        if self._thread is not None:
+            self._thread.join(timeout=120)
+        if self._result is None:
+            return RpoMeasurement(self.method, None, f"{self.what()} did not answer in time; RPO not measured.")
+        return self._result
+
+    def cleanup(self) -> None:
+        return None
+
+    def what(self) -> str:
+        raise NotImplementedError
+
+    def sample(self, fault_at: float) -> RpoMeasurement:
+        raise NotImplementedError
+
+
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    """(service, region, resource) of an ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise ValueError(f"not an ARN: {arn!r}")
+    return parts[2], parts[3], parts[5]
+
+
+def recovery_points(ctx: Any, arn: str, region: str | None = None) -> list[tuple[str, float]]:
+    """(description, point in time) of every recovery point of the resource: one list call per
+    kind (paginated), never one call per snapshot."""
+    service, arn_region, resource = _arn_parts(arn)
+    region = region or arn_region or ctx.region
+    points: list[tuple[str, float]] = []
+    if service == "rds" and resource.startswith(("db:", "cluster:")):
+        client = ctx.client("rds", region)
+        kind, name = resource.split(":", 1)
+        if kind == "db":
+            pages = client.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=name)
+            snaps = [s for p in pages for s in p["DBSnapshots"]]
+            ids, live = "DBSnapshotIdentifier", client.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"]
+        else:
+            pages = client.get_paginator("describe_db_cluster_snapshots").paginate(DBClusterIdentifier=name)
+            snaps = [s for p in pages for s in p["DBClusterSnapshots"]]
+            ids, live = "DBClusterSnapshotIdentifier", client.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
+        points += [(f"snapshot {s[ids]}", _epoch(s["SnapshotCreateTime"]) or 0.0) for s in snaps
+                   if s.get("Status") == "available" and s.get("SnapshotCreateTime")]
+        if live and live[0].get("LatestRestorableTime") and live[0].get("BackupRetentionPeriod", 1):
+            points.append(("point-in-time restore", _epoch(live[0]["LatestRestorableTime"]) or 0.0))
+    elif service == "dynamodb" and resource.startswith("table/"):
+        client = ctx.client("dynamodb", region)
+        name = resource.split("/")[1]
+        pages = client.get_paginator("list_backups").paginate(TableName=name)
+        points += [(f"backup {b['BackupName']}", _epoch(b["BackupCreationDateTime"]) or 0.0)
+                   for p in pages for b in p["BackupSummaries"] if b.get("BackupStatus") == "AVAILABLE"]
+        pitr = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"].get(
+            "PointInTimeRecoveryDescription") or {}
+        if pitr.get("PointInTimeRecoveryStatus") == "ENABLED" and pitr.get("LatestRestorableDateTime"):
+            points.append(("point-in-time restore", _epoch(pitr["LatestRestorableDateTime"]) or 0.0))
+    elif service == "ec2" and resource.startswith("volume/"):
+        client = ctx.client("ec2", region)
+        pages = client.get_paginator("describe_snapshots").paginate(
+            OwnerIds=["self"], Filters=[{"Name": "volume-id", "Values": [resource.split("/")[1]]}])
+        points += [(f"snapshot {s['SnapshotId']}", _epoch(s["StartTime"]) or 0.0)
+                   for p in pages for s in p["Snapshots"] if s.get("State") == "completed"]
+    else:
+        raise ValueError(f"recovery-point supports RDS instances/clusters, DynamoDB tables and EBS volumes, "
+                         f"not {arn}")
+    return points
+
+
+class RecoveryPointMeter(_FaultSampler):
+    method = "recovery-point"
+
+    def __init__(self, ctx: Any, cfg: RecoveryPointConfig) -> None:
+        super().__init__(ctx)
+        self.cfg = cfg
+
+    def what(self) -> str:
+        return f"The backups of {self.cfg.resource_arn}"
+
+    def sample(self, fault_at: float) -> RpoMeasurement:
+        try:
+            points = recovery_points(self.ctx, self.cfg.resource_arn, self.cfg.region)
+        except ValueError as exc:
+            return RpoMeasurement(self.method, None, f"{exc}; RPO not measured.")
+        before = [(what, at) for what, at in points if at <= fault_at]
+        evidence: dict[str, Any] = {"resource_arn": self.cfg.resource_arn, "fault_at": rfc3339(fault_at),
+                                    "recovery_points": len(points), "after_fault": len(points) - len(before)}
+        if not before:
+            return RpoMeasurement(self.method, None, f"No backup or snapshot of {self.cfg.resource_arn} existed at "
+                                  "the fault, so everything since its creation would be lost.", evidence)
+        what, at = max(before, key=lambda p: p[1])
+        age = fault_at - at
+        evidence.update(newest=what, newest_at=rfc3339(at))
+        return RpoMeasurement(self.method, age, f"The newest recovery point of {self.cfg.resource_arn} at the fault "
+                              f"was {what} from {rfc3339(at)}, {format_duration(age)} old.", evidence)
+
+
+class ReplicationLagMeter(_FaultSampler):
+    """Samples the newest datapoint in the `lookback` before the fault; None when AWS has none."""
+
+    method = "replication-lag"
+
+    def __init__(self, ctx: Any, source: str, name: str, region: str, cfg: ReplicationLagConfig) -> None:
+        super().__init__(ctx)
+        self.source, self.name, self.region, self.cfg = source, name, region, cfg
+
+    def what(self) -> str:
+        kind = "ReplicaLag of RDS replica" if self.source == "rds" else "ReplicationLatency of bucket"
+        return f"The {kind} {self.name} ({self.region})"
+
+    def _s3_dimensions(self) -> tuple[list[dict[str, str]], str]:
+        from drtool.aws.s3 import replication_config, rule_id
+
+        config = replication_config(self.ctx.client("s3", self.region), self.name)
+        rules = [(rule_id(r, i), r) for i, r in enumerate((config or {}).get("Rules") or [])]
+        chosen = [r for r in rules if r[0] == self.cfg.s3_rule] if self.cfg.s3_rule else rules[:1]
+        if not chosen:
+            raise ValueError(f"bucket {self.name} has no replication rule {self.cfg.s3_rule or ''}".rstrip())
+        rid, rule = chosen[0]
+        metrics = (rule.get("Destination") or {}).get("Metrics", {}).get("Status") == "Enabled"
+        dest = rule["Destination"]["Bucket"].split(":::")[-1]
+        note = "" if metrics else f" (replication metrics are not enabled on rule {rid})"
+        return ([{"Name": "SourceBucket", "Value": self.name}, {"Name": "DestinationBucket", "Value": dest},
+                 {"Name": "RuleId", "Value": rid}], note)
+
+    def sample(self, fault_at: float) -> RpoMeasurement:
+        note = ""
+        if self.source == "rds":
+            namespace, metric = "AWS/RDS", "ReplicaLag"
+            dims = [{"Name": "DBInstanceIdentifier", "Value": self.name}]
+        else:
+            namespace, metric = "AWS/S3", "ReplicationLatency"
+            try:
+                dims, note = self._s3_dimensions()
+            except ValueError as exc:
+                return RpoMeasurement(self.method, None, f"{exc}; replication lag not measured.")
+        points = self.ctx.client("cloudwatch", self.region).get_metric_statistics(
+            Namespace=namespace, MetricName=metric, Dimensions=dims, StartTime=_dt(fault_at - self.cfg.lookback),
+            EndTime=_dt(fault_at), Period=60, Statistics=["Maximum"])["Datapoints"]
+        evidence = {"namespace": namespace, "metric": metric, "dimensions": {d["Name"]: d["Value"] for d in dims},
+                    "region": self.region, "fault_at": rfc3339(fault_at), "datapoints": len(points)}
+        if not points:
+            return RpoMeasurement(self.method, None, (
+                f"CloudWatch has no {metric} datapoint for {self.name} ({self.region}) in the "
+                f"{format_duration(self.cfg.lookback)} before the fault{note}: the metric is missing, so "
+                "replication lag was not measured."), evidence)
+        newest = max(points, key=lambda p: p["Timestamp"])
+        lag = float(newest["Maximum"])
+        evidence.update(sampled_at=rfc3339(_epoch(newest["Timestamp"])), value=lag, unit=newest.get("Unit"))
+        return RpoMeasurement(self.method, lag, f"{metric} of {self.name} ({self.region}) was "
+                              f"{format_duration(lag)} at {rfc3339(_epoch(newest['Timestamp']))}, the newest "
+                              "datapoint before the fault.", evidence)
+
+
+# --- assembly ----------------------------------------------------------------------------
+
+
 def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
-    """Meters for every configured source (implemented in issue 4)."""
-    return []
+    """Meters for every configured source, in config order: canaries (S3, DynamoDB), then
+    recovery point, then replication lag (RDS, S3)."""
+    if config is None:
+        return []
+    meter_ctx: Callable[[str], Any] = lambda label: dataclasses.replace(ctx, step=label)  # noqa: E731
+    meters: list[RpoMeter] = []
+    if config.canary:
+        if config.canary.s3:
+            c = meter_ctx("rpo.canary.s3")
+            meters.append(CanaryMeter(c, S3CanaryStore(c, config.canary.s3), config.canary.interval))
+        if config.canary.dynamodb:
+            c = meter_ctx("rpo.canary.dynamodb")
+            meters.append(CanaryMeter(c, DynamoDbCanaryStore(c, config.canary.dynamodb), config.canary.interval))
+    if config.recovery_point:
+        meters.append(RecoveryPointMeter(meter_ctx("rpo.recovery-point"), config.recovery_point))
+    lag = config.replication_lag
+    if lag:
+        if lag.rds_replica:
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.rds"), "rds", lag.rds_replica,
+                                              lag.rds_region or lag.region or ctx.region, lag))
+        if lag.s3_bucket:
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.s3"), "s3", lag.s3_bucket,
+                                              lag.s3_region or lag.region or ctx.region, lag))
+    return meters
+
+
+def rpo_iam(config: RpoConfig | None) -> list[str]:
+    """IAM actions the configured meters need (for `drtool permissions`)."""
+    if config is None:
+        return []
+    actions: set[str] = set()
+    if config.canary and config.canary.s3:
+        actions |= {"s3:PutObject", "s3:PutObjectTagging", "s3:ListBucket", "s3:GetObject",
+                    "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    if config.canary and config.canary.dynamodb:
+        actions |= {"dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem"}
+    if config.recovery_point:
+        service = config.recovery_point.resource_arn.split(":")[2] if config.recovery_point.resource_arn.count(":") > 2 else ""
+        actions |= {"rds": {"rds:DescribeDBSnapshots", "rds:DescribeDBInstances", "rds:DescribeDBClusterSnapshots",
+                            "rds:DescribeDBClusters"},
+                    "dynamodb": {"dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups"},
+                    "ec2": {"ec2:DescribeSnapshots"}}.get(service, set())
+    if config.replication_lag:
+        actions.add("cloudwatch:GetMetricStatistics")
+        if config.replication_lag.s3_bucket:
+            actions.add("s3:GetReplicationConfiguration")
+    return sorted(actions)

@@ -1,1 +1,345 @@
-"""route53 actions, probes, undos and target types (to be filled)."""
+"""Route 53: fail a record over (UPSERT a value, or invert the PRIMARY's health check) and the
+`route53.points-to` probe, which works out the answer Route 53 would give."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from drtool.aws.errors import error_code
+from drtool.context import StepContext
+from drtool.errors import DrToolError
+from drtool.registry import Params, action, probe, undo
+from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
+
+READ_IAM = ["route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets"]
+
+
+def norm(name: str) -> str:
+    """Lower-case, absolute DNS name (`\\052` unescaped) for comparisons."""
+    return name.replace("\\052", "*").lower().rstrip(".") + "."
+
+
+def zone_lookup(client: Any, zone: str) -> tuple[str, str]:
+    """(zone id, zone name) for a zone given by id (`Z123`, `/hostedzone/Z123`) or by name."""
+    if zone.startswith("/hostedzone/") or "." not in zone.rstrip("."):
+        found = client.get_hosted_zone(Id=zone.rsplit("/", 1)[-1])["HostedZone"]
+        return found["Id"].rsplit("/", 1)[-1], found["Name"]
+    zones = client.list_hosted_zones_by_name(DNSName=zone, MaxItems="10")["HostedZones"]
+    matches = [z for z in zones if norm(z["Name"]) == norm(zone)]
+    if not matches:
+        raise DrToolError(f"hosted zone {zone!r} not found", "give the zone's name or id")
+    if len(matches) > 1:
+        ids = ", ".join(z["Id"].rsplit("/", 1)[-1] for z in matches)
+        raise DrToolError(f"more than one hosted zone is named {zone!r} ({ids})", "give the zone id instead")
+    return matches[0]["Id"].rsplit("/", 1)[-1], matches[0]["Name"]
+
+
+def fqdn(record: str, zone_name: str) -> str:
+    """`app` or `app.shop.example.com` in zone `shop.example.com.` -> `app.shop.example.com.`"""
+    name, zone = norm(record), norm(zone_name)
+    return name if name == zone or name.endswith("." + zone) else norm(f"{record.rstrip('.')}.{zone}")
+
+
+def record_sets(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
+    """Every record set named exactly `name` (Route 53 lists in name order, so stop at the next name)."""
+    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": name, "MaxItems": "100"}
+    found: list[dict[str, Any]] = []
+    while True:
+        page = client.list_resource_record_sets(**kwargs)
+        for rs in page["ResourceRecordSets"]:
+            if norm(rs["Name"]) != norm(name):
+                return found
+            found.append(rs)
+        if not page.get("IsTruncated"):
+            return found
+        kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+        if page.get("NextRecordIdentifier"):
+            kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        else:
+            kwargs.pop("StartRecordIdentifier", None)
+
+
+def values_of(rs: dict[str, Any]) -> list[str]:
+    """The values a record set answers with (alias: its target's DNS name), normalised."""
+    if rs.get("AliasTarget"):
+        return [norm(rs["AliasTarget"]["DNSName"])]
+    return [norm(r["Value"]) if not _is_ip(r["Value"]) else r["Value"] for r in rs.get("ResourceRecords") or []]
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _same_value(a: str, b: str) -> bool:
+    return (a == b) if _is_ip(a) or _is_ip(b) else norm(a) == norm(b)
+
+
+def _infer_type(value: str) -> str:
+    if _is_ip(value):
+        return "AAAA" if ":" in value else "A"
+    return "CNAME"
+
+
+def _find(sets: list[dict[str, Any]], rtype: str | None, set_identifier: str | None) -> list[dict[str, Any]]:
+    return [rs for rs in sets if (rtype is None or rs["Type"] == rtype)
+            and rs.get("SetIdentifier") == set_identifier]
+
+
+def canon(rs: dict[str, Any] | None) -> str:
+    """A record set in a canonical form, for exact comparisons."""
+    if rs is None:
+        return "null"
+    records = sorted(r["Value"] for r in rs.get("ResourceRecords") or [])
+    return json.dumps({**rs, "Name": norm(rs["Name"]), "ResourceRecords": records}, sort_keys=True, default=str)
+
+
+def _change(client: Any, zone_id: str, action_name: str, rs: dict[str, Any], comment: str) -> Any:
+    return client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        "Comment": comment[:256], "Changes": [{"Action": action_name, "ResourceRecordSet": rs}]})
+
+
+# --- health ------------------------------------------------------------------------------
+
+
+@dataclass
+class Health:
+    healthy: bool
+    why: str
+
+
+def health_of(client: Any, health_check_id: str | None) -> Health:
+    """Route 53's view of one record's health: no check = healthy; inverted = unhealthy (the
+    drill's failover switch); disabled = healthy; otherwise unhealthy if any checker reports Failure."""
+    if not health_check_id:
+        return Health(True, "no health check")
+    config = client.get_health_check(HealthCheckId=health_check_id)["HealthCheck"]["HealthCheckConfig"]
+    if config.get("Inverted"):
+        return Health(False, f"health check {health_check_id} is inverted")
+    if config.get("Disabled"):
+        return Health(True, f"health check {health_check_id} is disabled (counts as healthy)")
+    observations = client.get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
+    failing = [o for o in observations if str(o.get("StatusReport", {}).get("Status", "")).startswith("Failure")]
+    if failing:
+        return Health(False, f"health check {health_check_id}: {len(failing)} of {len(observations)} "
+                             f"checkers report Failure")
+    return Health(True, f"health check {health_check_id} is healthy")
+
+
+@dataclass
+class Answer:
+    values: list[str]
+    rtype: str | None
+    detail: str          # how the answer was chosen, as a clause
+
+
+def resolve_answer(client: Any, zone_id: str, name: str, rtype: str | None = None) -> Answer:
+    """The answer Route 53 gives for `name`: a simple record's values; for a failover pair the
+    PRIMARY unless it is unhealthy (then the SECONDARY, unless that is unhealthy too: Route 53
+    then answers the PRIMARY). Public so the sandbox can follow DNS the same way."""
+    sets = [rs for rs in record_sets(client, zone_id, name) if rtype is None or rs["Type"] == rtype]
+    pair = [rs for rs in sets if rs.get("Failover")]
+    if not pair:
+        simple = [rs for rs in sets if not rs.get("SetIdentifier")]
+        if not simple:
+            return Answer([], rtype, "no such record")
+        return Answer([v for rs in simple for v in values_of(rs)], simple[0]["Type"], "simple record")
+    primary = next((rs for rs in pair if rs["Failover"] == "PRIMARY"), None)
+    secondary = next((rs for rs in pair if rs["Failover"] == "SECONDARY"), None)
+    if primary is None or secondary is None:
+        only = primary or secondary
+        return Answer(values_of(only), only["Type"], f"only a {only['Failover']} record exists")
+    p = health_of(client, primary.get("HealthCheckId"))
+    if p.healthy:
+        return Answer(values_of(primary), primary["Type"], f"PRIMARY answers ({p.why})")
+    s = health_of(client, secondary.get("HealthCheckId"))
+    if not s.healthy:
+        return Answer(values_of(primary), primary["Type"], f"both unhealthy, PRIMARY answers ({p.why}; {s.why})")
+    return Answer(values_of(secondary), secondary["Type"], f"SECONDARY answers ({p.why})")
+
+
+# --- failover ----------------------------------------------------------------------------
+
+
+class FailoverParams(Params):
+    zone: str = Field(description="hosted zone name or id")
+    record: str = Field(description="record name (absolute, or relative to the zone)")
+    value: str | None = Field(default=None, description="UPSERT the record to this value; omit to "
+                              "fail a PRIMARY/SECONDARY pair over by inverting the PRIMARY's health check")
+    set_identifier: str | None = Field(default=None, description="which record set (routing policies)")
+    type: str | None = Field(default=None, description="record type (default: the existing one, else "
+                             "A/AAAA for an IP, CNAME otherwise)")
+    ttl: int = Field(default=60, ge=0, description="TTL when the record is created")
+
+
+@action("route53.failover",
+        summary="UPSERT a record to `value`, or invert a failover pair's PRIMARY health check (undo: restore either)",
+        params=FailoverParams, undo="route53.restore-record", undos=("route53.restore-health-check",),
+        iam=[*READ_IAM, "route53:ChangeResourceRecordSets",
+             "route53:GetHealthCheck", "route53:UpdateHealthCheck"])
+def failover(ctx: StepContext, params: FailoverParams, targets: list[Resource]) -> Outcome:
+    client = ctx.client("route53", params.region)
+    zone_id, zone_name = zone_lookup(client, params.zone)
+    name = fqdn(params.record, zone_name)
+    sets = record_sets(client, zone_id, name)
+    if params.value is None:
+        return _invert_primary(ctx, client, params, name, sets)
+    return _upsert_value(ctx, client, params, zone_id, name, sets)
+
+
+def _upsert_value(ctx: StepContext, client: Any, params: FailoverParams, zone_id: str, name: str,
+                  sets: list[dict[str, Any]]) -> Outcome:
+    value = params.value or ""
+    found = _find(sets, params.type, params.set_identifier)
+    if len(found) > 1:
+        raise DrToolError(f"{name} has several record sets ({', '.join(rs['Type'] for rs in found)})",
+                          "give `type` (and `set_identifier` for routing policies)")
+    previous = found[0] if found else None
+    if previous is None and params.set_identifier:
+        raise DrToolError(f"{name} has no record set with identifier {params.set_identifier!r}",
+                          "a routed record cannot be created by a failover step; check `set_identifier`")
+    if previous is not None:
+        new = {k: v for k, v in previous.items() if k not in ("AliasTarget", "ResourceRecords")}
+        new.setdefault("TTL", params.ttl)
+    else:
+        new = {"Name": name, "Type": params.type or _infer_type(value), "TTL": params.ttl}
+    new["ResourceRecords"] = [{"Value": value}]
+    if previous is not None and values_of(previous) == values_of(new) and not previous.get("AliasTarget"):
+        return Outcome(f"{name} ({previous['Type']}) already answers {value}; nothing changed.",
+                       {"record": name, "value": value})
+    was = ", ".join(values_of(previous)) if previous else "absent"
+    ctx.change(f"UPSERT {name} {new['Type']} -> {value} (was {was})",
+               lambda: _change(client, zone_id, "UPSERT", new, f"drtool run {ctx.run_id}: failover"),
+               undo=UndoSpec("route53.restore-record",
+                             {"zone_id": zone_id, "name": name, "type": new["Type"],
+                              "set_identifier": params.set_identifier, "previous": previous,
+                              "applied": new, "region": params.region}, params.region),
+               resources=[f"{zone_id}/{name}"])
+    return Outcome(f"Pointed {name} ({new['Type']}) at {value} (was {was}).",
+                   {"record": name, "value": value, "previous": previous})
+
+
+def _invert_primary(ctx: StepContext, client: Any, params: FailoverParams, name: str,
+                    sets: list[dict[str, Any]]) -> Outcome:
+    primaries = [rs for rs in sets if rs.get("Failover") == "PRIMARY"
+                 and (params.set_identifier is None or rs.get("SetIdentifier") == params.set_identifier)
+                 and (params.type is None or rs["Type"] == params.type)]
+    if not primaries or not any(rs.get("Failover") == "SECONDARY" for rs in sets):
+        raise DrToolError(f"{name} is not a PRIMARY/SECONDARY failover pair",
+                          "give `value` to UPSERT a simple record instead")
+    if len(primaries) > 1:
+        raise DrToolError(f"{name} has several PRIMARY records", "give `type` or `set_identifier`")
+    check_id = primaries[0].get("HealthCheckId")
+    if not check_id:
+        raise DrToolError(f"the PRIMARY record of {name} has no health check to invert",
+                          "attach a health check to the PRIMARY, or give `value`")
+    config = client.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
+    if config.get("Inverted"):
+        return Outcome(f"The PRIMARY health check {check_id} of {name} is already inverted; nothing changed.",
+                       {"record": name, "health_check_id": check_id})
+    ctx.change(f"invert health check {check_id} of {name}'s PRIMARY so Route 53 answers the SECONDARY",
+               lambda: client.update_health_check(HealthCheckId=check_id, Inverted=True),
+               undo=UndoSpec("route53.restore-health-check",
+                             {"health_check_id": check_id, "inverted": False, "region": params.region},
+                             params.region),
+               resources=[check_id])
+    return Outcome(f"Inverted health check {check_id} of {name}'s PRIMARY; Route 53 now answers the SECONDARY.",
+                   {"record": name, "health_check_id": check_id})
+
+
+class RestoreRecordParams(Params):
+    zone_id: str
+    name: str
+    type: str
+    set_identifier: str | None = None
+    previous: dict[str, Any] | None = Field(default=None, description="the record set before (None: it did not exist)")
+    applied: dict[str, Any]
+
+
+@undo("route53.restore-record", summary="Put a record set back exactly as it was (or delete the one a drill created)",
+      params=RestoreRecordParams, iam=[*READ_IAM, "route53:ChangeResourceRecordSets"])
+def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
+    """Checked on state before and after: Route 53 (and moto) accept a DELETE of a missing
+    record silently, so success is never taken from the response."""
+    client = ctx.client("route53", params.region)
+
+    def current() -> dict[str, Any] | None:
+        found = _find(record_sets(client, params.zone_id, params.name), params.type, params.set_identifier)
+        return found[0] if found else None
+
+    now = current()
+    label = f"{params.name} ({params.type})"
+    if params.previous is None:
+        if now is None:
+            return f"{label} is already absent."
+        if values_of(now) != values_of(params.applied):
+            raise DrToolError(f"{label} now answers {', '.join(values_of(now))}, not the drill's "
+                              f"{', '.join(values_of(params.applied))}; left it alone",
+                              "someone changed it after the drill created it; delete it by hand if it should go")
+        _change(client, params.zone_id, "DELETE", now, f"drtool rollback: remove {params.name}")
+        if current() is not None:
+            raise DrToolError(f"deleted {label}, but it is still listed")
+        return f"Deleted {label}, which the drill had created."
+    if canon(now) == canon(params.previous):
+        return f"{label} is already as it was ({', '.join(values_of(now))})."
+    _change(client, params.zone_id, "UPSERT", params.previous, f"drtool rollback: restore {params.name}")
+    if canon(current()) != canon(params.previous):
+        raise DrToolError(f"restored {label}, but Route 53 does not list it as it was")
+    return f"Restored {label} to {', '.join(values_of(params.previous))}."
+
+
+class RestoreHealthCheckParams(Params):
+    health_check_id: str
+    inverted: bool
+
+
+@undo("route53.restore-health-check", summary="Set a health check's Inverted flag back", params=RestoreHealthCheckParams,
+      iam=["route53:GetHealthCheck", "route53:UpdateHealthCheck"])
+def restore_health_check(ctx: StepContext, params: RestoreHealthCheckParams) -> str:
+    client = ctx.client("route53", params.region)
+    try:
+        config = client.get_health_check(HealthCheckId=params.health_check_id)["HealthCheck"]["HealthCheckConfig"]
+    except Exception as exc:
+        if error_code(exc) == "NoSuchHealthCheck":
+            return f"Health check {params.health_check_id} no longer exists; nothing to restore."
+        raise
+    word = "inverted" if params.inverted else "not inverted"
+    if bool(config.get("Inverted")) == params.inverted:
+        return f"Health check {params.health_check_id} is already {word}."
+    client.update_health_check(HealthCheckId=params.health_check_id, Inverted=params.inverted)
+    return f"Health check {params.health_check_id} is {word} again."
+
+
+# --- probe -------------------------------------------------------------------------------
+
+
+class PointsToParams(Params):
+    zone: str = Field(description="hosted zone name or id")
+    record: str = Field(description="record name (absolute, or relative to the zone)")
+    value: str = Field(description="the answer expected")
+    type: str | None = Field(default=None, description="record type (default: any)")
+
+
+@probe("route53.points-to",
+       summary="Route 53's answer for a record equals `value` (failover pairs: PRIMARY unless unhealthy or inverted)",
+       params=PointsToParams, iam=[*READ_IAM, "route53:GetHealthCheck", "route53:GetHealthCheckStatus"])
+def points_to(ctx: StepContext, params: PointsToParams) -> ProbeResult:
+    client = ctx.client("route53", params.region)
+    zone_id, zone_name = zone_lookup(client, params.zone)
+    name = fqdn(params.record, zone_name)
+    answer = resolve_answer(client, zone_id, name, params.type)
+    data = {"record": name, "answer": answer.values, "how": answer.detail}
+    if not answer.values:
+        return ProbeResult(False, f"{name} does not exist in zone {zone_name}.", data)
+    shown = ", ".join(answer.values)
+    if any(_same_value(v, params.value) for v in answer.values):
+        return ProbeResult(True, f"{name} answers {shown} as expected: {answer.detail}.", data)
+    return ProbeResult(False, f"{name} answers {shown}, not {params.value}: {answer.detail}.", data)

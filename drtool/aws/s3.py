@@ -1,1 +1,147 @@
-"""s3 actions, probes, undos and target types (to be filled)."""
+"""S3: pause and resume a bucket's replication rules, and remove RPO canaries (spec section 5)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pydantic import Field
+
+from drtool.aws.errors import error_code
+from drtool.context import StepContext
+from drtool.errors import DrToolError
+from drtool.registry import Params, action, undo
+from drtool.resources import Outcome, Resource, UndoSpec
+
+NO_CONFIG = ("ReplicationConfigurationNotFoundError", "NoSuchReplicationConfiguration")
+
+
+def replication_config(client: Any, bucket: str) -> dict[str, Any] | None:
+    """The bucket's replication configuration, or None when it has none."""
+    try:
+        return client.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    except Exception as exc:
+        if error_code(exc) in NO_CONFIG:
+            return None
+        raise
+
+
+def rule_id(rule: dict[str, Any], index: int) -> str:
+    """A rule's ID (AWS always assigns one; `#index` for a configuration without)."""
+    return rule.get("ID") or f"#{index}"
+
+
+def _set_status(client: Any, bucket: str, config: dict[str, Any], ids: set[str], status: str) -> Any:
+    new = copy.deepcopy(config)
+    for i, rule in enumerate(new["Rules"]):
+        if rule_id(rule, i) in ids:
+            rule["Status"] = status
+    return client.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=new)
+
+
+class BucketParams(Params):
+    bucket: str = Field(description="source bucket of the replication")
+
+
+@action("s3.pause-replication", summary="Disable a bucket's enabled replication rules (undo: re-enable them)",
+        params=BucketParams, undo="s3.resume-replication",
+        iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole"])
+def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Resource]) -> Outcome:
+    """Objects written while a rule is disabled are never replicated later, as in a region cut-off."""
+    client = ctx.client("s3", params.region)
+    config = replication_config(client, params.bucket)
+    if config is None:
+        raise DrToolError(f"bucket {params.bucket} has no replication configuration to pause",
+                          "check `bucket`: name the replication source bucket")
+    enabled = [rule_id(r, i) for i, r in enumerate(config.get("Rules") or []) if r.get("Status") == "Enabled"]
+    if not enabled:
+        return Outcome(f"No replication rule of {params.bucket} is enabled; nothing paused.", {"rules": []})
+    region = params.region or ctx.region
+    ctx.change(f"disable replication rule(s) {', '.join(enabled)} of bucket {params.bucket}",
+               lambda: _set_status(client, params.bucket, config, set(enabled), "Disabled"),
+               undo=UndoSpec("s3.resume-replication",
+                             {"bucket": params.bucket, "rule_ids": enabled, "region": region}, region),
+               resources=[f"arn:aws:s3:::{params.bucket}"])
+    return Outcome(f"Paused replication of {params.bucket}: disabled rule(s) {', '.join(enabled)}.",
+                   {"bucket": params.bucket, "rules": enabled})
+
+
+class ResumeParams(BucketParams):
+    rule_ids: list[str] = Field(min_length=1, description="exactly the rules the pause disabled")
+
+
+@undo("s3.resume-replication", summary="Re-enable the replication rules a drill disabled", params=ResumeParams,
+      iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole"])
+def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
+    client = ctx.client("s3", params.region)
+    config = replication_config(client, params.bucket)
+    if config is None:
+        raise DrToolError(f"bucket {params.bucket} has no replication configuration any more; "
+                          f"rules {', '.join(params.rule_ids)} cannot be re-enabled",
+                          "someone removed it during the drill; restore it by hand")
+    rules = {rule_id(r, i): r for i, r in enumerate(config.get("Rules") or [])}
+    missing = [r for r in params.rule_ids if r not in rules]
+    todo = [r for r in params.rule_ids if r in rules and rules[r].get("Status") != "Enabled"]
+    if todo:
+        _set_status(client, params.bucket, config, set(todo), "Enabled")
+    sentence = (f"Re-enabled replication rule(s) {', '.join(todo)} of {params.bucket}." if todo
+                else f"Replication rule(s) {', '.join(params.rule_ids)} of {params.bucket} are already enabled.")
+    if missing:
+        raise DrToolError(f"{sentence} Rule(s) {', '.join(missing)} no longer exist and cannot be re-enabled.")
+    return sentence
+
+
+# --- canaries ------------------------------------------------------------------------------
+
+
+def canary_prefix(prefix: str, run_id: str) -> str:
+    """Where a run's canaries live: `{prefix}{run_id}/`."""
+    return f"{prefix}{run_id}/"
+
+
+def canary_key(prefix: str, run_id: str, seq: int) -> str:
+    return f"{canary_prefix(prefix, run_id)}{seq:08d}"
+
+
+class DeleteCanariesParams(Params):
+    bucket: str
+    replica_bucket: str
+    replica_region: str | None = None
+    prefix: str = Field(min_length=1)
+    run_id: str = Field(min_length=1)
+
+
+def _purge(client: Any, bucket: str, prefix: str) -> int:
+    """Delete every version and delete marker under `prefix`; returns how many went."""
+    doomed: list[dict[str, str]] = []
+    try:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or []):
+                doomed.append({"Key": item["Key"], "VersionId": item.get("VersionId") or "null"})
+    except Exception as exc:
+        if error_code(exc) == "NoSuchBucket":
+            return 0
+        raise
+    for start in range(0, len(doomed), 1000):
+        chunk = doomed[start:start + 1000]
+        errors = client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True}).get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise DrToolError(f"could not delete {len(errors)} canary object(s) in {bucket}: "
+                              f"{first.get('Code')}: {first.get('Message')} ({first.get('Key')})",
+                              "an Object Lock retention or a bucket policy may protect them")
+    return len(doomed)
+
+
+@undo("s3.delete-canaries", summary="Remove a run's RPO canary objects (every version) from both buckets",
+      params=DeleteCanariesParams,
+      iam=["s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"])
+def delete_canaries(ctx: StepContext, params: DeleteCanariesParams) -> str:
+    """The replica goes first; replication of a late canary is the only thing that can refill it."""
+    where = canary_prefix(params.prefix, params.run_id)
+    replica = _purge(ctx.client("s3", params.replica_region or params.region), params.replica_bucket, where)
+    primary = _purge(ctx.client("s3", params.region), params.bucket, where)
+    if not replica and not primary:
+        return f"No canary of run {params.run_id} is left in {params.bucket} or {params.replica_bucket}."
+    return (f"Removed {primary} canary object version(s) from {params.bucket} and {replica} from "
+            f"{params.replica_bucket} (prefix {where}).")

@@ -1,0 +1,120 @@
+"""route53.failover (both forms), its undos and route53.points-to, asserted on moto state."""
+
+from __future__ import annotations
+
+import pytest
+
+from drtool.aws import route53
+from drtool.errors import DrToolError
+from tests.region.helpers import journal_events, run_undo
+
+ZONE = "shop.example.com."
+APP = "app.shop.example.com."
+
+
+@pytest.fixture
+def zone(session):
+    """Zone with a simple `www` A record and a PRIMARY/SECONDARY CNAME pair for `app`."""
+    client = session.client("route53")
+    zone_id = client.create_hosted_zone(Name=ZONE, CallerReference="z")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    check = client.create_health_check(CallerReference="h", HealthCheckConfig={
+        "Type": "HTTP", "FullyQualifiedDomainName": "use1.shop.example.com", "Port": 80,
+        "ResourcePath": "/health"})["HealthCheck"]["Id"]
+    pair = [("PRIMARY", "use1.shop.example.com", {"HealthCheckId": check}),
+            ("SECONDARY", "usw2.shop.example.com", {})]
+    changes = [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": APP, "Type": "CNAME", "SetIdentifier": role.lower(), "Failover": role, "TTL": 2,
+        "ResourceRecords": [{"Value": value}], **extra}} for role, value, extra in pair]
+    changes.append({"Action": "CREATE", "ResourceRecordSet": {
+        "Name": "www.shop.example.com.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "10.0.0.1"}]}})
+    client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return {"client": client, "id": zone_id, "check": check}
+
+
+def _sets(zone, name):
+    return route53.record_sets(zone["client"], zone["id"], name)
+
+
+def test_value_form_upserts_and_undo_restores_exactly(ctx, zone):
+    before = _sets(zone, "www.shop.example.com.")
+    out = route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="www", value="10.1.0.1"), [])
+    [after] = _sets(zone, "www.shop.example.com.")
+    assert after["ResourceRecords"] == [{"Value": "10.1.0.1"}] and after["TTL"] == 300
+    assert "10.0.0.1" in out.detail
+    probe = route53.points_to(ctx, route53.PointsToParams(zone=zone["id"], record="www.shop.example.com",
+                                                          value="10.1.0.1"))
+    assert probe.ok, probe.detail
+
+    [intent] = journal_events(ctx, "change.intent")
+    assert "Restored" in run_undo(ctx, intent["undo"])
+    assert _sets(zone, "www.shop.example.com.") == before
+    assert "already" in run_undo(ctx, intent["undo"])
+    assert _sets(zone, "www.shop.example.com.") == before
+
+
+def test_value_form_creates_and_undo_deletes_verified_by_listing(ctx, zone):
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="api", value="usw2.shop.example.com"), [])
+    [created] = _sets(zone, "api.shop.example.com.")
+    assert created["Type"] == "CNAME"
+    [intent] = journal_events(ctx, "change.intent")
+    assert intent["undo"]["params"]["previous"] is None
+
+    assert "Deleted" in run_undo(ctx, intent["undo"])
+    assert _sets(zone, "api.shop.example.com.") == []
+    assert "already absent" in run_undo(ctx, intent["undo"])  # moto would accept a blind DELETE too
+
+
+def test_undo_of_a_created_record_leaves_a_changed_one_alone(ctx, zone):
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="api", value="a.example.com"), [])
+    [intent] = journal_events(ctx, "change.intent")
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="api", value="b.example.com"), [])
+    with pytest.raises(DrToolError, match="left it alone"):
+        run_undo(ctx, intent["undo"])
+    assert len(_sets(zone, "api.shop.example.com.")) == 1
+
+
+def test_pair_form_inverts_primary_and_undo_restores(ctx, zone):
+    client = zone["client"]
+    inverted = lambda: client.get_health_check(HealthCheckId=zone["check"])["HealthCheck"]["HealthCheckConfig"]["Inverted"]  # noqa: E731
+    expect = lambda value: route53.points_to(ctx, route53.PointsToParams(zone=ZONE, record="app", value=value))  # noqa: E731
+    assert expect("use1.shop.example.com").ok and not expect("usw2.shop.example.com").ok
+
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP), [])
+    assert inverted() is True
+    probe = expect("usw2.shop.example.com")
+    assert probe.ok and "SECONDARY" in probe.detail
+    again = route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP), [])
+    assert "already inverted" in again.detail
+
+    [intent] = journal_events(ctx, "change.intent")
+    assert intent["undo"]["name"] == "route53.restore-health-check"
+    run_undo(ctx, intent["undo"])
+    assert inverted() is False and expect("use1.shop.example.com").ok
+    assert "already" in run_undo(ctx, intent["undo"]) and inverted() is False
+
+
+def test_pair_form_needs_a_pair(ctx, zone):
+    with pytest.raises(DrToolError, match="not a PRIMARY/SECONDARY failover pair"):
+        route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="www"), [])
+
+
+class FakeHealthClient:
+    """Stand-in for the route53 client's health-check calls: moto hard-codes every checker to
+    Success, so a failing primary can only be shown behind the same boto3 interface."""
+
+    def __init__(self, statuses, inverted=False):
+        self.statuses, self.inverted = statuses, inverted
+
+    def get_health_check(self, HealthCheckId):  # noqa: N803 - boto3 signature
+        return {"HealthCheck": {"HealthCheckConfig": {"Inverted": self.inverted, "Disabled": False}}}
+
+    def get_health_check_status(self, HealthCheckId):  # noqa: N803
+        return {"HealthCheckObservations": [{"StatusReport": {"Status": s}} for s in self.statuses]}
+
+
+def test_health_is_failure_if_any_checker_fails_or_inverted():
+    assert route53.health_of(FakeHealthClient(["Success: HTTP 200"] * 3), "hc").healthy
+    failing = route53.health_of(FakeHealthClient(["Success: HTTP 200", "Failure: HTTP 503"]), "hc")
+    assert not failing.healthy and "1 of 2" in failing.why
+    assert not route53.health_of(FakeHealthClient(["Success"], inverted=True), "hc").healthy
+    assert route53.health_of(FakeHealthClient([]), None).healthy
