@@ -101,7 +101,13 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         if found and rails.max_targets is not None and len(found) > rails.max_targets:
             plan.refusals.append(f"{step.label} ({step.where}): {len(found)} targets exceed "
                                  f"max_targets {rails.max_targets}")
+        for resource in plan.touched.get(step_key(step), []):
+            if resource.attrs.get("missing"):
+                plan.refusals.append(f"{step.label} ({step.where}): {resource.type} {resource.id} not found "
+                                     f"in {resource.region}")
         for resource in (found or []) + plan.touched.get(step_key(step), []):
+            if resource.attrs.get("missing"):
+                continue
             missing = {k: v for k, v in rails.require_tags.items() if resource.tags.get(k) != v}
             if missing:
                 want = ", ".join(f"{k}={v}" for k, v in missing.items())

@@ -51,8 +51,17 @@ class SetCapacityParams(Params):
         return self
 
 
+def _touches_group(ctx: StepContext, params: SetCapacityParams) -> list[Resource]:
+    """The group set-capacity changes, with its tags, for `require_tags` (read-only)."""
+    region = params.region or ctx.region
+    group = _group(ctx, params.group, region)
+    tags = {t["Key"]: t["Value"] for t in (group or {}).get("Tags", [])}
+    return [Resource(id=params.group, type="autoscaling:group", region=region, tags=tags,
+                     arn=(group or {}).get("AutoScalingGroupARN"), attrs={"missing": group is None})]
+
+
 @action("autoscaling.set-capacity", summary="Set min/desired/max of an Auto Scaling group (undo: restore them)",
-        params=SetCapacityParams, undo="autoscaling.restore-capacity",
+        params=SetCapacityParams, undo="autoscaling.restore-capacity", touches=_touches_group,
         iam=["autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup"])
 def set_capacity(ctx: StepContext, params: SetCapacityParams, targets: list[Resource]) -> Outcome:
     """Reads the current values first; validates the merged result (moto does not)."""

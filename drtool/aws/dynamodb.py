@@ -77,11 +77,25 @@ class PauseParams(Params):
     _duration = field_validator("duration", mode="before")(lambda v: parse_duration(v))
 
 
-@action("dynamodb.pause-replication",
+def _touches_replica(ctx: StepContext, params: PauseParams) -> list[Resource]:
+    """The replica table that gets the deny policy, with its tags, for `require_tags` (read-only)."""
+    client = ctx.client("dynamodb", params.replica_region)
+    try:
+        arn = client.describe_table(TableName=params.table)["Table"]["TableArn"]
+    except Exception as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        return [Resource(id=params.table, type="dynamodb:table", region=params.replica_region, attrs={"missing": True})]
+    tags = client.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+    return [Resource(id=params.table, type="dynamodb:table", region=params.replica_region, arn=arn,
+                     tags={t["Key"]: t["Value"] for t in tags})]
+
+
+@action("dynamodb.pause-replication", touches=_touches_replica,
         summary="Deny the replication service on a replica table with a resource policy (undo: remove it)",
         params=PauseParams, undo="dynamodb.resume-replication",
         iam=["dynamodb:DescribeTable", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
-             "dynamodb:DeleteResourcePolicy"])
+             "dynamodb:DeleteResourcePolicy", "dynamodb:ListTagsOfResource"])
 def pause_replication(ctx: StepContext, params: PauseParams, targets: list[Resource]) -> Outcome:
     """Appends the deny statements to any existing policy (untouched), with an expiry as a
     safety net should rollback never run."""

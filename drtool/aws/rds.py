@@ -62,7 +62,35 @@ class PromoteParams(Params):
     db_instance: str = Field(description="identifier of the read replica to promote")
 
 
-@action("rds.promote-read-replica",
+def _touches_instance(ctx: StepContext, params: PromoteParams) -> list[Resource]:
+    """The DB instance promote changes, with its tags, for `require_tags` (read-only)."""
+    region = params.region or ctx.region
+    try:
+        found = ctx.client("rds", region).describe_db_instances(DBInstanceIdentifier=params.db_instance)["DBInstances"]
+    except Exception as exc:
+        if error_code(exc) != "DBInstanceNotFound":
+            raise
+        found = []
+    item = found[0] if found else {}
+    return [Resource(id=params.db_instance, type="rds:db", region=region, arn=item.get("DBInstanceArn"),
+                     tags={t["Key"]: t["Value"] for t in item.get("TagList", [])}, attrs={"missing": not found})]
+
+
+def _touches_cluster(ctx: StepContext, params: FailoverParams) -> list[Resource]:
+    """The Aurora cluster failover changes, with its tags, for `require_tags` (read-only)."""
+    region = params.region or ctx.region
+    try:
+        found = ctx.client("rds", region).describe_db_clusters(DBClusterIdentifier=params.cluster)["DBClusters"]
+    except Exception as exc:
+        if error_code(exc) != "DBClusterNotFoundFault":
+            raise
+        found = []
+    item = found[0] if found else {}
+    return [Resource(id=params.cluster, type="rds:cluster", region=region, arn=item.get("DBClusterArn"),
+                     tags={t["Key"]: t["Value"] for t in item.get("TagList", [])}, attrs={"missing": not found})]
+
+
+@action("rds.promote-read-replica", touches=_touches_instance,
         summary="Promote a read replica to a standalone, writable instance (no undo: listed as follow-up)",
         params=PromoteParams, iam=["rds:DescribeDBInstances", "rds:PromoteReadReplica"],
         follow_up=PROMOTE_FOLLOW_UP)
@@ -105,7 +133,7 @@ class FailoverParams(Params):
 
 
 @action("rds.failover-cluster", summary="Fail an Aurora cluster over to a reader (undo: fail back to the old writer)",
-        params=FailoverParams, undo="rds.failover-cluster-back",
+        params=FailoverParams, undo="rds.failover-cluster-back", touches=_touches_cluster,
         iam=["rds:DescribeDBClusters", "rds:FailoverDBCluster"])
 def failover_cluster(ctx: StepContext, params: FailoverParams, targets: list[Resource]) -> Outcome:
     region = params.region or ctx.region

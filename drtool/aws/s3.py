@@ -43,9 +43,24 @@ class BucketParams(Params):
     bucket: str = Field(description="source bucket of the replication")
 
 
+def _touches_bucket(ctx: StepContext, params: BucketParams) -> list[Resource]:
+    """The bucket whose replication is paused, with its tags, for `require_tags` (read-only)."""
+    region = params.region or ctx.region
+    try:
+        tags = ctx.client("s3", region).get_bucket_tagging(Bucket=params.bucket)["TagSet"]
+        missing = False
+    except Exception as exc:
+        if error_code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
+            raise
+        tags, missing = [], error_code(exc) == "NoSuchBucket"
+    return [Resource(id=params.bucket, type="s3:bucket", region=region, arn=f"arn:aws:s3:::{params.bucket}",
+                     tags={t["Key"]: t["Value"] for t in tags}, attrs={"missing": missing})]
+
+
 @action("s3.pause-replication", summary="Disable a bucket's enabled replication rules (undo: re-enable them)",
-        params=BucketParams, undo="s3.resume-replication",
-        iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole"])
+        params=BucketParams, undo="s3.resume-replication", touches=_touches_bucket,
+        iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole",
+             "s3:GetBucketTagging"])
 def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Resource]) -> Outcome:
     """Objects written while a rule is disabled are never replicated later, as in a region cut-off."""
     client = ctx.client("s3", params.region)
