@@ -28,6 +28,7 @@ BUILTIN_MODULES = (
     "drtool.aws.s3",
     "drtool.aws.dynamodb",
     "drtool.aws.backup",
+    "drtool.backups.restore",
 )
 
 

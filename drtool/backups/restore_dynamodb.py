@@ -1,0 +1,201 @@
+"""`dynamodb.restore-backup`, its undo and the `dynamodb.item-count` probe (see drtool.backups.restore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from drtool.aws.errors import error_code
+from drtool.backups.inventory import paginate
+from drtool.backups.model import epoch, tag_dict
+from drtool.backups.restore_common import (
+    RESTORED_FROM_TAG,
+    is_missing,
+    newest,
+    retry_busy,
+    run_tags,
+    step_region,
+)
+from drtool.context import RUN_TAG, StepContext
+from drtool.errors import DrToolError
+from drtool.registry import Params, action, probe, undo
+from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
+from drtool.timing import rfc3339
+
+
+class DynamoRestoreParams(Params):
+    table: str = Field(description="table whose backup is restored")
+    target: str = Field(description="name of the new table")
+    backup_arn: str | None = Field(default=None, description="on-demand backup ARN (default: newest)")
+
+
+def _dynamo_backup(client: Any, table: str, backup_arn: str | None) -> tuple[str, float | None]:
+    if backup_arn:
+        details = client.describe_backup(BackupArn=backup_arn)["BackupDescription"]["BackupDetails"]
+        if details.get("BackupStatus") != "AVAILABLE":
+            raise DrToolError(f"backup {backup_arn} is {details.get('BackupStatus')}, not AVAILABLE")
+        return backup_arn, epoch(details.get("BackupCreationDateTime"))
+    found = [b for b in paginate(client.list_backups, "dynamodb:ListBackups", "BackupSummaries",
+                                 "ExclusiveStartBackupArn", "LastEvaluatedBackupArn", TableName=table,
+                                 BackupType="ALL") if b.get("BackupStatus") == "AVAILABLE"]
+    latest = newest(found, "BackupCreationDateTime")
+    if latest is None:
+        raise DrToolError(f"no available on-demand backup of DynamoDB table {table}")
+    return latest["BackupArn"], epoch(latest.get("BackupCreationDateTime"))
+
+
+def _table(client: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return client.describe_table(TableName=name)["Table"]
+    except Exception as exc:
+        if is_missing(exc, "ResourceNotFoundException"):
+            return None
+        raise
+
+
+@action("dynamodb.restore-backup", summary="Restore the newest (or named) on-demand backup of a DynamoDB table "
+        "as a new table (undo: delete it)", params=DynamoRestoreParams, undo="dynamodb.delete-restored-table",
+        iam=["dynamodb:ListBackups", "dynamodb:DescribeBackup", "dynamodb:DescribeTable",
+             "dynamodb:RestoreTableFromBackup", "dynamodb:TagResource", "dynamodb:PutItem", "dynamodb:UpdateItem",
+             "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+             "dynamodb:BatchWriteItem"])
+def dynamodb_restore_backup(ctx: StepContext, params: DynamoRestoreParams, targets: list[Resource]) -> Outcome:
+    region = step_region(ctx, params)
+    client = ctx.client("dynamodb", region)
+    backup_arn, at = _dynamo_backup(client, params.table, params.backup_arn)
+    if _table(client, params.target) is not None:
+        raise DrToolError(f"DynamoDB table {params.target} already exists in {region}; pick another target")
+    out = ctx.change(f"restore DynamoDB backup of {params.table} as table {params.target} in {region}",
+                     lambda: client.restore_table_from_backup(TargetTableName=params.target, BackupArn=backup_arn),
+                     undo=UndoSpec("dynamodb.delete-restored-table",
+                                   {"table": params.target, "run_id": ctx.run_id, "backup_arn": backup_arn,
+                                    "region": region}, region),
+                     resources=[params.target])
+    arn = out["TableDescription"]["TableArn"]
+    try:  # RestoreTableFromBackup takes no tags; the undo also recognises the table by its RestoreSummary
+        ctx.change(f"tag restored table {params.target} with the run id",
+                   lambda: client.tag_resource(ResourceArn=arn, Tags=run_tags(ctx, **{RESTORED_FROM_TAG: backup_arn})),
+                   resources=[params.target])
+    except Exception as exc:
+        if not is_missing(exc, "ResourceInUseException", "LimitExceededException"):
+            raise
+        ctx.note(f"could not tag {params.target} yet ({error_code(exc)}); the undo matches its restore summary")
+    return Outcome(f"Restoring backup of {params.table} (taken {rfc3339(at)}) as table {params.target}.",
+                   {"table": params.target, "table_arn": arn, "recovery_point": backup_arn,
+                    "recovery_point_at": at, "region": region})
+
+
+class DeleteTableParams(Params):
+    table: str
+    run_id: str | None = Field(default=None, description="only delete it if this run restored it")
+    backup_arn: str | None = Field(default=None, description="the backup the run restored it from")
+
+
+def _ours(client: Any, table: dict[str, Any], params: DeleteTableParams) -> bool:
+    if not params.run_id:
+        return True
+    try:
+        tags = tag_dict(client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"))
+    except Exception as exc:
+        if not is_missing(exc, "ResourceInUseException"):
+            raise
+        tags = {}
+    if tags.get(RUN_TAG):
+        return tags[RUN_TAG] == params.run_id
+    # Untagged: the crash window between restore and tagging. Recognise it by its source.
+    source = (table.get("RestoreSummary") or {}).get("SourceBackupArn")
+    return bool(params.backup_arn) and source == params.backup_arn
+
+
+@undo("dynamodb.delete-restored-table", summary="Delete a DynamoDB table a drill restored",
+      params=DeleteTableParams, iam=["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "dynamodb:DeleteTable"])
+def dynamodb_delete_restored_table(ctx: StepContext, params: DeleteTableParams) -> str:
+    client = ctx.client("dynamodb", params.region)
+    table = _table(client, params.table)
+    if table is None:
+        return f"DynamoDB table {params.table} is already gone."
+    if not _ours(client, table, params):
+        return f"DynamoDB table {params.table} was not restored by run {params.run_id}; left alone."
+    if table.get("TableStatus") == "DELETING":
+        return f"DynamoDB table {params.table} is already being deleted."
+    return delete_table(ctx, client, params.table) + "."
+
+
+def delete_table(ctx: StepContext, client: Any, name: str) -> str:
+    """Delete, waiting while it is busy (ResourceInUse: still creating)."""
+    def delete() -> bool:
+        try:
+            client.delete_table(TableName=name)
+        except Exception as exc:
+            if is_missing(exc, "ResourceNotFoundException"):
+                return False
+            raise
+        return True
+
+    if retry_busy(ctx, delete, ("ResourceInUseException",), f"delete table {name}"):
+        return f"Deleted DynamoDB table {name}"
+    return f"DynamoDB table {name} is already gone"
+
+
+class ItemCountParams(Params):
+    table: str
+    equals: int | None = Field(default=None, ge=0)
+    matches_backup: str | None = Field(default=None, description='a backup ARN, "newest" (of source_table) or '
+                                       '"restored" (the backup the table was restored from)')
+    source_table: str | None = None
+    tolerance: int = Field(default=0, ge=0, description="accepted difference in items")
+
+    @model_validator(mode="after")
+    def _one(self) -> ItemCountParams:
+        if (self.equals is None) == (self.matches_backup is None):
+            raise ValueError("give exactly one of equals, matches_backup")
+        if self.matches_backup == "newest" and not self.source_table:
+            raise ValueError('matches_backup: newest needs source_table')
+        return self
+
+
+def _count(client: Any, table: str) -> int:
+    total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+    while True:
+        page = client.scan(**kwargs)
+        total += page.get("Count", 0)
+        if not page.get("LastEvaluatedKey"):
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _expected(client: Any, params: ItemCountParams, table: dict[str, Any]) -> tuple[int | None, str]:
+    if params.equals is not None:
+        return params.equals, "expected"
+    arn = params.matches_backup
+    if arn == "restored":
+        arn = (table.get("RestoreSummary") or {}).get("SourceBackupArn")
+        if not arn:
+            return None, f"table {params.table} was not restored from a backup"
+    elif arn == "newest":
+        arn, _ = _dynamo_backup(client, params.source_table or "", None)
+    source = client.describe_backup(BackupArn=arn)["BackupDescription"].get("SourceTableDetails") or {}
+    return source.get("ItemCount"), f"backup {arn} recorded"
+
+
+@probe("dynamodb.item-count", summary="A DynamoDB table is ACTIVE and holds the expected number of items "
+       "(a number, or the backup's item count)", params=ItemCountParams,
+       iam=["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:DescribeBackup", "dynamodb:ListBackups"])
+def dynamodb_item_count(ctx: StepContext, params: ItemCountParams) -> ProbeResult:
+    """Counts with a paginated Scan(Select=COUNT): the table's own ItemCount lags by hours.
+    A backup's ItemCount is DynamoDB's approximate count of the source at backup time."""
+    client = ctx.client("dynamodb", params.region)
+    table = _table(client, params.table)
+    if table is None:
+        return ProbeResult(False, f"Table {params.table} does not exist (yet).")
+    if table.get("TableStatus") != "ACTIVE":
+        return ProbeResult(False, f"Table {params.table} is {table.get('TableStatus')}, not ACTIVE yet.")
+    expected, source = _expected(client, params, table)
+    count = _count(client, params.table)
+    data = {"count": count, "expected": expected}
+    if expected is None:
+        return ProbeResult(False, f"Table {params.table} holds {count} items; {source}, nothing to compare.", data)
+    ok = abs(count - expected) <= params.tolerance
+    verb = "matching" if ok else "but"
+    return ProbeResult(ok, f"Table {params.table} holds {count} items, {verb} {source} {expected}.", data)
