@@ -472,7 +472,8 @@ def describe_plan(plan: Plan) -> str:
 
 
 def rollback_run(journal_path: Path, session: Any, clock: Clock | None = None,
-                 report: Callable[[str], None] = lambda _l: None) -> tuple[list[str], dict[str, Any]]:
+                 report: Callable[[str], None] = lambda _l: None,
+                 previous_sha256: Callable[[str], str | None] | None = None) -> tuple[list[str], dict[str, Any]]:
     """Undo whatever a crashed run left changed; return (remaining, rewritten scorecard)."""
     clock = clock or SystemClock()
     events = read_journal(journal_path)
@@ -494,7 +495,7 @@ def rollback_run(journal_path: Path, session: Any, clock: Clock | None = None,
                           + (f"; {len(remaining)} change(s) remain" if remaining else ""))
     finally:
         journal.close()
-    card = write_scorecard(journal_path.parent, started["drill"])
+    card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)
     return remaining, card
 
 

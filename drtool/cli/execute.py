@@ -48,41 +48,28 @@ def execute_run(drill: str, *, yes: bool, results: str, formats: tuple[str, ...]
                 assume_manual: bool, seed: int | None, sign_key: str | None, retain: str | None,
                 profile: str | None, region: str | None, interactive: bool | None = None) -> int:
     from drtool.api import drill_target
+    from drtool.outputs.store import open_store
     from drtool.runner import RunOptions, run_drill
 
-    local_root, publish = _results(results, retain)
     with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, mode):
+        remote = results.startswith("s3://")
+        store = open_store(results, (lambda: session) if remote else None, retain=retain)
+        if remote:
+            store.preflight()                     # an unusable results bucket stops us before any change
+        local_root = Path("drill-results") if remote else Path(results)
         opts = RunOptions(results=local_root, yes=yes,
                           interactive=sys.stdin.isatty() if interactive is None else interactive,
                           assume_manual=assume_manual, mode=mode, seed=seed, confirm=_confirm,
-                          ask_manual=_ask_manual, report=report, previous_sha256=_previous(local_root))
+                          ask_manual=_ask_manual, report=report, previous_sha256=store.previous_digest)
         result = run_drill(loaded, session, opts)
         written = _outputs(result, formats, sign_key, session)
-        if publish is not None:
-            publish(result.run_dir, loaded.name, result.scorecard["run"]["id"])
+        if remote:
+            for item in store.publish(result.run_dir, loaded.name, result.scorecard["run"]["id"]):
+                if item.problem:
+                    report(f"warning: {item.location}: {item.problem}")
+            report(f"published to {results}")
     print_summary(result.scorecard, result.run_dir, written)
     return result.exit_code
-
-
-def _results(results: str, retain: str | None) -> tuple[Path, Any]:
-    """Local run folder root, and a publisher for s3:// results (None for a local folder)."""
-    if not results.startswith("s3://"):
-        if retain:
-            from drtool.errors import UsageError
-
-            raise UsageError("--retain applies to s3:// results only")
-        return Path(results), None
-    from drtool.outputs.store import open_store
-
-    store = open_store(results, retain=retain)
-    return Path("drill-results"), store.publish
-
-
-def _previous(root: Path):  # noqa: ANN202
-    from drtool.outputs.store import open_store
-
-    store = open_store(str(root))
-    return store.previous_digest
 
 
 def _outputs(result: Any, formats: tuple[str, ...], sign_key: str | None, session: Any) -> list[Path]:

@@ -44,14 +44,17 @@ def command(run: str, yes: bool, results: str, profile: str | None, region: str 
     from drtool.rollback import pending_undos
     from drtool.runner import rollback_run
 
+    from drtool.outputs.store import open_store
+
     journal = find_journal(run, results)
+    chain = open_store(str(journal.parent.parent.parent)).previous_digest
     pending = pending_undos(read_journal(journal))
     if not pending:
         click.echo(f"nothing to undo in {journal}")
         started = next((e for e in read_journal(journal) if e["event"] == "run.started"), {})
         if started and not (journal.parent / "scorecard.json").exists():
             session = AwsSession(profile=profile, region=region or started.get("aws", {}).get("default_region"))
-            rollback_run(journal, session)
+            rollback_run(journal, session, previous_sha256=chain)
         return 0
     click.echo(f"{len(pending)} change(s) to undo from {journal}:")
     for item in pending:
@@ -66,7 +69,7 @@ def command(run: str, yes: bool, results: str, profile: str | None, region: str 
     aws = started.get("aws", {})
     session = AwsSession(profile=profile or aws.get("profile"), region=region or aws.get("default_region"),
                          role_arn=aws.get("role_arn"), external_id=aws.get("external_id"))
-    remaining, _card = rollback_run(journal, session, report=report)
+    remaining, _card = rollback_run(journal, session, report=report, previous_sha256=chain)
     if remaining:
         raise RollbackIncomplete(remaining, str(journal))
     click.echo(f"rollback complete: {len(pending)} change(s) undone; scorecard {journal.parent / 'scorecard.json'}")

@@ -1,0 +1,64 @@
+"""Scorecard outputs: formats (md, html, junit, json), results store, history, attestations.
+
+The runner calls, after sealing the scorecard (`drtool.integrity.seal`):
+
+    write_scorecard(run_dir, scorecard)                 # scorecard.json (pretty, sorted keys)
+    write_formats(run_dir, scorecard, ["md", "html"])   # scorecard.md, scorecard.html, junit.xml
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from drtool.errors import UsageError
+
+FORMATS = ("md", "html", "junit", "json")
+FILENAMES = {"md": "scorecard.md", "html": "scorecard.html", "junit": "junit.xml", "json": "scorecard.json"}
+
+
+def render_json(scorecard: dict[str, Any]) -> str:
+    """Pretty JSON with sorted keys. The digest is over the canonical form, so layout never matters."""
+    return json.dumps(scorecard, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any]] | None = None) -> str:
+    """Render a scorecard as md | html | junit | json. `attestations` (review documents
+    from `drtool attest`) add a Reviews section to md and html."""
+    if fmt == "md":
+        from drtool.outputs import markdown
+
+        return markdown.render(scorecard, attestations)
+    if fmt == "html":
+        from drtool.outputs import html
+
+        return html.render(scorecard, attestations)
+    if fmt == "junit":
+        from drtool.outputs import junit
+
+        return junit.render(scorecard)
+    if fmt == "json":
+        return render_json(scorecard)
+    raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+
+
+def write_scorecard(run_dir: Path, scorecard: dict[str, Any]) -> Path:
+    path = Path(run_dir) / FILENAMES["json"]
+    path.write_text(render_json(scorecard), encoding="utf-8")
+    return path
+
+
+def write_formats(run_dir: Path, scorecard: dict[str, Any], formats: list[str]) -> list[Path]:
+    """Write each requested format next to scorecard.json; returns the paths written.
+    `json` is written only when scorecard.json is not there yet (the runner writes it)."""
+    written = []
+    for fmt in dict.fromkeys(formats):
+        if fmt not in FILENAMES:
+            raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+        path = Path(run_dir) / FILENAMES[fmt]
+        if fmt == "json" and path.exists():
+            continue
+        path.write_text(render(scorecard, fmt), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,159 @@
+"""Drill history: the last runs per drill, RTO/RPO trend, next due date, overdue flag.
+
+Pure logic over scorecards and an injected `now` (epoch seconds).
+
+Rules:
+- A run *counts as a test* (resets the schedule clock) when it passed or failed, or ended
+  rollback-incomplete after recovering. Aborted runs do not count: the frameworks require
+  a test, not an attempt.
+- next due = start of the newest counted run + schedule.every_s (the newest run's
+  schedule). A drill never tested is due one interval after its first attempt.
+- overdue = now > next due. Overdue drills make `drtool history` exit 1.
+- retest open: the newest counted run failed or missed an objective; a later passed run
+  closes it (FFIEC VII.K: retest corrective actions for a failed recovery objective).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from drtool.outputs.view import get, resets_clock, seconds, ts
+from drtool.timing import rfc3339
+
+ARROWS = {"better": "↓", "worse": "↑", "same": "→", None: " "}
+
+
+@dataclass
+class RunRow:
+    run_id: str
+    started_at: str
+    status: str
+    rto_measured_s: float | None
+    rto_target_s: float | None
+    rto_met: bool | None
+    rpo_measured_s: float | None
+    rpo_target_s: float | None
+    rpo_met: bool | None
+    rto_trend: str | None = None     # "better" | "worse" | "same" vs the previous measured run
+    rpo_trend: str | None = None
+    counts_as_test: bool = True
+
+
+@dataclass
+class DrillHistory:
+    drill: str
+    service: str | None
+    tier: str | None
+    every_s: float | None
+    state: str                       # "ok" | "overdue" | "never-tested" | "unscheduled"
+    overdue: bool
+    last_tested_at: str | None
+    last_tested_run: str | None
+    next_due_at: str | None
+    due_in_s: float | None           # negative when overdue
+    retest_open: bool
+    retest_of: str | None
+    runs: list[RunRow] = field(default_factory=list)   # newest first
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _trend(current: float | None, previous: float | None) -> str | None:
+    if current is None or previous is None:
+        return None
+    if abs(current - previous) <= max(0.01 * abs(previous), 0.05):
+        return "same"
+    return "better" if current < previous else "worse"
+
+
+def _row(sc: dict[str, Any]) -> RunRow:
+    return RunRow(run_id=str(get(sc, "run.id")), started_at=str(get(sc, "run.started_at") or ""),
+                  status=str(get(sc, "run.status") or "unknown"),
+                  rto_measured_s=_num(get(sc, "objectives.rto.measured_s")),
+                  rto_target_s=_num(get(sc, "objectives.rto.target_s")), rto_met=get(sc, "objectives.rto.met"),
+                  rpo_measured_s=_num(get(sc, "objectives.rpo.measured_s")),
+                  rpo_target_s=_num(get(sc, "objectives.rpo.target_s")), rpo_met=get(sc, "objectives.rpo.met"),
+                  counts_as_test=resets_clock(sc))
+
+
+def _missed(sc: dict[str, Any]) -> bool:
+    return get(sc, "run.status") == "failed" or get(sc, "objectives.rto.met") is False or \
+        get(sc, "objectives.rpo.met") is False
+
+
+def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last: int = 5) -> DrillHistory:
+    runs = sorted(scorecards, key=lambda sc: (str(get(sc, "run.started_at") or ""), str(get(sc, "run.id"))))
+    rows = [_row(sc) for sc in runs]
+    for kind in ("rto", "rpo"):
+        previous: float | None = None
+        for row in rows:
+            current = getattr(row, f"{kind}_measured_s")
+            setattr(row, f"{kind}_trend", _trend(current, previous))
+            previous = current if current is not None else previous
+    newest = runs[-1]
+    tested = [sc for sc in runs if resets_clock(sc)]
+    every = _num(get(newest, "schedule.every_s"))
+    every = every if every and every > 0 else None
+    anchor = tested[-1] if tested else runs[0]
+    anchor_at = ts(get(anchor, "run.started_at"))
+    due_at = anchor_at + every if every is not None and anchor_at is not None else None
+    overdue = due_at is not None and now > due_at
+    state = "unscheduled" if every is None else "overdue" if overdue else "never-tested" if not tested else "ok"
+    retest = bool(tested) and _missed(tested[-1])
+    return DrillHistory(
+        drill=drill, service=get(newest, "service.name"), tier=get(newest, "service.tier"), every_s=every,
+        state=state, overdue=overdue,
+        last_tested_at=get(tested[-1], "run.started_at") if tested else None,
+        last_tested_run=get(tested[-1], "run.id") if tested else None,
+        next_due_at=rfc3339(due_at), due_in_s=None if due_at is None else round(due_at - now, 3),
+        retest_open=retest, retest_of=get(tested[-1], "run.id") if retest else None,
+        runs=list(reversed(rows))[:last])
+
+
+def summarize(scorecards: list[dict[str, Any]], now: float, last: int = 5) -> list[DrillHistory]:
+    by_drill: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sc in scorecards:
+        by_drill[str(get(sc, "run.drill"))].append(sc)
+    return [drill_history(drill, runs, now, last) for drill, runs in sorted(by_drill.items())]
+
+
+def to_json(histories: list[DrillHistory], now: float) -> dict[str, Any]:
+    return {"now": rfc3339(now), "overdue": [h.drill for h in histories if h.overdue],
+            "drills": [asdict(h) for h in histories]}
+
+
+def _objective(measured: float | None, target: float | None, trend: str | None) -> str:
+    return f"{seconds(measured)} {ARROWS[trend]} / {seconds(target)}"
+
+
+def render_text(histories: list[DrillHistory], now: float) -> str:
+    if not histories:
+        return "no drill runs found\n"
+    lines = [f"as of {rfc3339(now)} (arrows: change vs the previous run, down is better; "
+             "* = not a completed test, does not reset the schedule clock)", ""]
+    for h in histories:
+        every = f"every {seconds(h.every_s)}" if h.every_s else "no schedule"
+        lines.append(f"{h.drill}  service {h.service or '-'} (tier {h.tier or '-'})  {every}")
+        last = f"last tested {h.last_tested_at} (run {h.last_tested_run})" if h.last_tested_at else "never tested"
+        if h.state == "overdue":
+            lines.append(f"  OVERDUE: {last}; next was due {h.next_due_at}, {seconds(-(h.due_in_s or 0))} ago")
+        elif h.state == "unscheduled":
+            lines.append(f"  {last}; no schedule, so never overdue")
+        else:
+            lines.append(f"  {last}; next due {h.next_due_at} (in {seconds(h.due_in_s)})")
+        if h.retest_open:
+            lines.append(f"  RETEST OPEN: run {h.retest_of} failed or missed an objective; no passing run since")
+        lines.append(f"    {'started':<25} {'run':<24} {'status':<20} {'RTO / target':<22} RPO / target")
+        for r in h.runs:
+            note = "" if r.counts_as_test else "*"
+            lines.append(f"    {r.started_at:<25} {r.run_id:<24} {r.status + note:<20} "
+                         f"{_objective(r.rto_measured_s, r.rto_target_s, r.rto_trend):<22} "
+                         f"{_objective(r.rpo_measured_s, r.rpo_target_s, r.rpo_trend)}")
+        lines.append("")
+    overdue = [h.drill for h in histories if h.overdue]
+    lines.append(f"{len(overdue)} overdue: {', '.join(overdue)}" if overdue else "no drill is overdue")
+    return "\n".join(lines) + "\n"

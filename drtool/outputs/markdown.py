@@ -1,0 +1,91 @@
+"""Markdown scorecard: executive summary, SRE timeline, details, evidence for auditors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drtool.outputs import view
+from drtool.outputs.view import get, seconds, text
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+
+
+def esc(value: Any) -> str:
+    """Escape for a Markdown table cell or inline text (never a line start): no HTML, no
+    emphasis, code, links or cell breaks; newlines folded into spaces."""
+    shown = " ".join(str(value).split())
+    shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", shown)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None = None) -> str:
+    out = [f"# DR drill {esc(text(get(scorecard, 'run.drill')))}: {esc(view.verdict(scorecard))}", ""]
+    out += ["## Executive summary", ""]
+    out += _table(["", ""], [list(row) for row in view.summary(scorecard)])
+
+    out += ["## Timeline", ""]
+    steps = view.timeline(scorecard)
+    out += [f"Fault at {esc(text(get(scorecard, 'objectives.rto.fault_at')))}, recovered at "
+            f"{esc(text(get(scorecard, 'objectives.rto.recovered_at')))}, RTO budget "
+            f"{esc(seconds(get(scorecard, 'objectives.rto.target_s')))}.", ""]
+    out += _table(["Phase", "Step", "Kind", "Started", "Duration", "Status", "Detail"],
+                  [[text(s.get("phase")), text(s.get("step")), text(s.get("kind")), text(s.get("started_at")),
+                    view.step_duration(s), text(s.get("status")), text(s.get("detail"))] for s in steps]
+                  or [["-", "no steps recorded", "-", "-", "-", "-", "-"]])
+
+    out += ["## Objectives", ""]
+    out += _table(["Objective", "Target", "Measured", "Met", "Method", "Detail"],
+                  [[name, seconds(o.get("target_s")), seconds(o.get("measured_s")), view.yes_no(o.get("met")),
+                    text(o.get("method", "fault to verified recovery" if name == "RTO" else None)),
+                    text(o.get("detail"))] for name, o in view.objectives(scorecard)])
+    measurements = view.rpo_measurements(scorecard)
+    if measurements:
+        out += ["RPO measurements:", ""]
+        out += _table(["Method", "Measured", "Detail"],
+                      [[text(m.get("method")), seconds(m.get("measured_s")), text(m.get("detail"))]
+                       for m in measurements])
+
+    out += ["## Run", ""] + _table(["", ""], [list(r) for r in view.run_facts(scorecard)])
+    targets = [t for t in get(scorecard, "targets") or [] if isinstance(t, dict)]
+    out += ["## Targets", ""]
+    out += _table(["Resource", "Type", "Region", "Selected by"],
+                  [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")),
+                    text(t.get("selected_by"))] for t in targets]) if targets else ["None recorded.", ""]
+
+    out += ["## Rollback", "", f"Status: {esc(text(get(scorecard, 'rollback.status')))}", ""]
+    out += [f"- still changed: {esc(r)}" for r in get(scorecard, "rollback.remaining") or []]
+    out += [""] if get(scorecard, "rollback.remaining") else []
+    follow = [f for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)]
+    out += ["## Follow-up", ""]
+    out += _table(["Resource", "Summary", "How", "Step"],
+                  [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
+                   for f in follow]) if follow else ["Nothing to follow up.", ""]
+
+    out += ["## Evidence for auditors", "",
+            "Fields of this scorecard mapped to the controls they evidence "
+            "(drtool/outputs/controls.yaml). Human parts (findings, corrective actions, "
+            "sign-off) belong in a review attestation (`drtool attest`).", ""]
+    out += _table(["Control", "Requirement", "Scorecard fields", "Shows", "Not shown"],
+                  [[f"{r.framework} {r.control}: {r.title}", r.requirement,
+                    "; ".join(f"{path} = {value}" for path, value in r.fields), r.shows, r.not_shown]
+                   for r in view.evidence_rows(scorecard)])
+
+    reviews = view.review_rows(attestations)
+    if reviews:
+        out += ["## Reviews", ""]
+        out += _table(["Reviewer", "Reviewed at", "Sign-off", "Findings", "Corrective actions", "Risk acceptance"],
+                      [[text(a.get("reviewer")), text(a.get("reviewed_at")), view.yes_no(a.get("sign_off")),
+                        "; ".join(map(str, a.get("findings") or [])) or "-",
+                        "; ".join(f"{c.get('text')} (owner {c.get('owner')}, due {c.get('due')})"
+                                  for c in a.get("corrective_actions") or [] if isinstance(c, dict)) or "-",
+                        text(a.get("risk_acceptance"))] for a in reviews])
+
+    out += ["## Integrity", ""] + _table(["", ""], [list(r) for r in view.integrity_rows(scorecard)])
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,81 @@
+"""Inline SVG timeline: one bar per step, grouped by phase, over the RTO budget
+(fault_at -> fault_at + target), with the fault and recovery instants marked."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from drtool.outputs.view import get, seconds, ts
+
+LEFT, PLOT, ROW, TOP = 230, 640, 20, 34
+COLORS = {"ok": "#2e7d32", "failed": "#c62828", "timeout": "#ef6c00", "skipped": "#9e9e9e", "aborted": "#6a1b9a"}
+_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+
+
+def _label(step: dict[str, Any]) -> str:
+    name = f"{step.get('phase') or '?'} · {step.get('step') or '?'}"
+    return name if len(name) <= 34 else name[:33] + "…"
+
+
+def render(scorecard: dict[str, Any]) -> str:
+    steps = [s for s in get(scorecard, "timeline") or [] if isinstance(s, dict)]
+    fault, recovered = ts(get(scorecard, "objectives.rto.fault_at")), ts(get(scorecard, "objectives.rto.recovered_at"))
+    target = get(scorecard, "objectives.rto.target_s")
+    budget_end = fault + target if fault is not None and isinstance(target, int | float) else None
+    instants = [t for s in steps for t in (ts(s.get("started_at")), ts(s.get("ended_at"))) if t is not None]
+    instants += [t for t in (ts(get(scorecard, "run.started_at")), ts(get(scorecard, "run.ended_at")),
+                             fault, recovered, budget_end) if t is not None]
+    height = TOP + ROW * max(len(steps), 1) + 30
+    width = LEFT + PLOT + 20
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" aria-labelledby="tl-title"><title id="tl-title">'
+            "Timeline of the drill's steps against the RTO budget</title>")
+    if not instants:
+        return head + '<text x="10" y="24">No timestamps recorded.</text></svg>'
+    t0, t1 = min(instants), max(instants)
+    span = max(t1 - t0, 1.0)
+
+    def x(t: float) -> float:
+        return round(LEFT + (t - t0) / span * PLOT, 1)
+
+    parts = [head, f'<rect x="{LEFT}" y="{TOP - 6}" width="{PLOT}" height="{height - TOP - 18}" fill="#fafafa"/>']
+    if fault is not None and budget_end is not None:
+        parts.append(f'<rect class="budget" x="{x(fault)}" y="{TOP - 6}" width="{round(x(budget_end) - x(fault), 1)}" '
+                     f'height="{height - TOP - 18}" fill="#e3f2fd"><title>RTO budget {escape(seconds(target))}'
+                     "</title></rect>")
+        parts.append(f'<text x="{x(fault)}" y="12" font-size="11">RTO budget {escape(seconds(target))}</text>')
+    step_s = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
+    tick = 0.0
+    while tick <= span:
+        parts.append(f'<line x1="{x(t0 + tick)}" y1="{height - 24}" x2="{x(t0 + tick)}" y2="{height - 20}" stroke="#555"/>'
+                     f'<text x="{x(t0 + tick)}" y="{height - 8}" font-size="10" text-anchor="middle">'
+                     f"+{escape(seconds(tick))}</text>")
+        tick += step_s
+    for i, step in enumerate(steps):
+        y = TOP + i * ROW
+        start = ts(step.get("started_at"))
+        end = ts(step.get("ended_at")) or start
+        status = str(step.get("status") or "")
+        label = f"{step.get('phase')} {step.get('step')}: {status} ({step.get('detail') or ''})"
+        parts.append(f'<text x="4" y="{y + 9}" font-size="11">{escape(_label(step))}</text>')
+        if start is not None and end is not None:
+            parts.append(f'<rect class="step {escape(status)}" x="{x(start)}" y="{y}" '
+                         f'width="{max(round(x(end) - x(start), 1), 2)}" height="{ROW - 8}" '
+                         f'fill="{COLORS.get(status, "#607d8b")}"><title>{escape(label)}</title></rect>')
+    status = get(scorecard, "run.status")
+    stopped = ts(get(scorecard, "run.ended_at")) if status in ("aborted", "rollback-incomplete") else None
+    for instant, name, color in ((fault, "fault", "#37474f"),
+                                 (recovered, "recovered", "#2e7d32" if get(scorecard, "objectives.rto.met") else "#c62828"),
+                                 (stopped, str(status), "#6a1b9a")):
+        if instant is not None:
+            near_end = x(instant) > LEFT + PLOT - 60
+            anchor = ' text-anchor="end"' if near_end else ""
+            parts.append(f'<line class="{name}" x1="{x(instant)}" y1="{TOP - 10}" x2="{x(instant)}" '
+                         f'y2="{height - 24}" stroke="{color}" stroke-width="2" stroke-dasharray="4 2"/>'
+                         f'<text x="{x(instant) + (-3 if near_end else 3)}" y="{TOP - 12}" font-size="10" '
+                         f'fill="{color}"{anchor}>{name}</text>')
+    if fault is not None and recovered is None:
+        parts.append(f'<text x="{LEFT + PLOT - 4}" y="12" font-size="11" text-anchor="end" fill="#c62828">'
+                     "not recovered</text>")
+    return "".join(parts) + "</svg>"
