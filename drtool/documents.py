@@ -138,6 +138,20 @@ class RunConfig(Strict):
     account_ids: list[AccountId] = Field(default_factory=list)
 
 
+class BackupPosture(Strict):
+    """A `drtool backups check` of the service's resources, run before the drill starts;
+    its verdicts land in the scorecard under `posture` as evidence."""
+
+    rpo: Duration
+    tags: dict[str, str] = Field(default_factory=dict)
+    regions: list[str] = Field(default_factory=list, description="default: the drill's regions")
+    copy_regions: list[str] = Field(default_factory=list)
+
+
+class Posture(Strict):
+    backups: BackupPosture | None = None
+
+
 class SandboxConfig(Strict):
     estate: str
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -158,6 +172,7 @@ class DrillDoc(Strict):
     aws: AwsConfig = Field(default_factory=AwsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     sandbox: SandboxConfig | None = None
+    posture: Posture | None = None
 
 
 # --- resolved form the runner uses ----------------------------------------------------

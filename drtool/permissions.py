@@ -30,6 +30,10 @@ def iam_actions_for(drill: Drill) -> list[str]:
     if drill.doc.guardrails.stop_conditions:
         actions.update(STOP_CONDITION_ACTIONS)
     actions.update(rpo_iam(drill.doc.rpo))
+    if drill.doc.posture is not None and drill.doc.posture.backups is not None:
+        from drtool.backups.inventory import CHECK_IAM
+
+        actions.update(CHECK_IAM)
     return sorted(actions)
 
 

@@ -314,6 +314,35 @@ class DrillRun:
             found = self.plan.targets.get(step_key(step))
             if found:
                 self.journal.write("targets.resolved", step=step.label, targets=[r.to_json() for r in found])
+        self._posture()
+
+    def _posture(self) -> None:
+        """Backup posture before the drill (read-only evidence; never fails the drill)."""
+        posture = self.drill.doc.posture
+        if posture is None or posture.backups is None:
+            return
+        from drtool.aws.errors import translate
+        from drtool.backups import check_backups
+
+        spec = posture.backups
+        try:
+            report = check_backups(self.session, regions=spec.regions or self.plan.regions,
+                                   tags={k: [v] for k, v in spec.tags.items()}, rpo_s=spec.rpo,
+                                   copy_regions=spec.copy_regions, now=self.clock.now())
+        except Exception as exc:  # noqa: BLE001 - evidence we could not collect is said, not fatal
+            try:
+                message = translate(exc, "backups check", "posture").message
+            except Exception:  # noqa: BLE001
+                message = f"{type(exc).__name__}: {exc}"
+            self.journal.write("posture", posture={"backups": {"error": message}})
+            self.opts.report(f"  posture  backups check failed: {message}")
+            return
+        result = report.to_json()
+        result["compliant"] = report.compliant
+        result["violations"] = len(report.violations)
+        self.journal.write("posture", posture={"backups": result})
+        self.opts.report(f"  posture  backups: {len(report.verdicts)} resource(s), "
+                         f"{len(report.violations)} violating RPO {spec.rpo:g}s")
 
     def execute(self) -> tuple[str, str | None]:
         """Run the phases; return (status, reason). Never raises for drill failures."""

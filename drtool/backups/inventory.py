@@ -51,6 +51,12 @@ from drtool.context import RUN_TAG
 
 TagQuery = dict[str, list[str]]  # key -> accepted values (AND across keys, OR within one)
 
+# What `collect` calls (for `drtool permissions` when a drill asks for a posture check).
+CHECK_IAM = ("tag:GetResources", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "rds:DescribeDBInstances",
+             "rds:DescribeDBClusters", "rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
+             "rds:DescribeDBInstanceAutomatedBackups", "dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups",
+             "backup:ListBackupVaults", "backup:ListRecoveryPointsByBackupVault")
+
 TAGGING_TYPES = [RDS_INSTANCE, RDS_CLUSTER, DYNAMODB_TABLE, EFS_FILE_SYSTEM]
 COPIED_DESCRIPTION = re.compile(r"\[Copied (snap-[0-9a-f]+) from ([a-z0-9-]+)\]")
 VOLUME_ID = re.compile(r"\bvol-[0-9a-f]{8,17}\b")
