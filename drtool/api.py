@@ -102,8 +102,7 @@ def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None
     estate = doc.sandbox.estate
     if estate.endswith((".yaml", ".yml")):
         estate = str((Path(path).parent / estate).resolve())
-    with Sandbox.load(estate) as sb:
-        sb.start()
+    with Sandbox.load(estate) as sb:          # entering starts it
         overrides = sandbox_overrides(doc.sandbox.parameters, sb.values())
         drill = load_drill(path, overrides=overrides)
         default_region = region or doc.aws.region or (doc.run.regions[0] if doc.run.regions else None)

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from drtool.durations import format_duration, parse_duration
 from drtool.resources import UndoSpec
-from drtool.timing import rfc3339
+from drtool.timing import PollTimeout, rfc3339, wait_until
 
 
 class _Strict(BaseModel):
@@ -64,8 +64,11 @@ class CanaryConfig(_Strict):
     s3: S3CanaryConfig | None = None
     dynamodb: DynamoDbCanaryConfig | None = None
     interval: float = Field(default=1.0, gt=0)
+    warmup: float = Field(default=60.0, ge=0, description=(
+        "before the fault, wait up to this long for a canary to reach the replica (steady state); "
+        "0 skips the wait"))
 
-    _interval = field_validator("interval", mode="before")(lambda v: parse_duration(v))
+    _interval = field_validator("interval", "warmup", mode="before")(lambda v: parse_duration(v))
 
     @model_validator(mode="after")
     def _a_store(self) -> CanaryConfig:
@@ -359,6 +362,34 @@ class CanaryMeter:
             if due <= now:  # a slow write: skip the missed slots instead of bursting
                 due = now + self.interval
 
+    def wait_ready(self, timeout: float) -> tuple[bool, str]:
+        """Steady state before the fault: block until a canary is visible in the replica
+        (replication works), or `timeout` passes. Without it, a fault injected right after
+        start() finds nothing replicated yet and the RPO says nothing about the service."""
+        if not self._prepared:
+            return False, f"the canary in {self.store.label} could not start: {self.last_error}"
+        if timeout <= 0:
+            return True, "warm-up skipped (warmup: 0)"
+        started = self.clock.monotonic()
+
+        def replicated() -> tuple[bool, int]:
+            with self._lock:
+                seqs = sorted(self._acked)
+            try:
+                present = self.store.replica_seqs(seqs) if seqs else {}
+            except Exception as exc:  # noqa: BLE001 - keep waiting; reported if it never works
+                self._record_error(exc)
+                present = {}
+            return bool(present), len(present)
+
+        try:
+            wait_until(replicated, clock=self.clock, interval=max(self.interval, 0.1), timeout=timeout)
+        except PollTimeout:
+            return False, (f"no canary reached {self.store.replica_label} within {format_duration(timeout)} of "
+                           f"writing to {self.store.label}: replication is not working before the fault")
+        waited = self.clock.monotonic() - started
+        return True, f"canaries reach {self.store.replica_label} ({format_duration(waited)} to the first one)"
+
     def mark_fault(self, fault_at: float) -> None:
         self.fault_at = fault_at
         self._stop.set()
@@ -440,11 +471,15 @@ def canary_rpo(*, acked: dict[int, float], fault_at: float | None, started_at: f
     lost = sorted(set(eligible) - set(survived))
     evidence.update(survived=len(survived), lost_writes=len(lost))
     if newest is None:
-        measured = fault_at - (started_at if started_at is not None else min(eligible.values()))
-        evidence.update(newest_seq=None, newest_written_at=None, lost_after_newest=len(lost), holes=[])
-        return RpoMeasurement("canary", measured, (
-            f"No canary reached {store.replica_label}: all {len(eligible)} write(s) since the drill started, "
-            f"{format_duration(measured)} before the fault, were lost.") + errors_clause, evidence)
+        # Everything written since the drill started is gone, and nothing says how much
+        # before it: the RPO is unbounded, so it is not reported as a (small) number.
+        at_least = fault_at - (started_at if started_at is not None else min(eligible.values()))
+        evidence.update(newest_seq=None, newest_written_at=None, lost_after_newest=len(lost), holes=[],
+                        rpo_at_least_s=round(at_least, 3))
+        return RpoMeasurement("canary", None, (
+            f"No canary reached {store.replica_label}: all {len(eligible)} write(s) since the drill started "
+            f"were lost, so the RPO is at least {format_duration(at_least)} and unbounded.") + errors_clause,
+            evidence)
     seq, at = newest
     after = [s for s in lost if s > seq]
     holes = [s for s in lost if s < seq]

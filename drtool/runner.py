@@ -353,6 +353,7 @@ class DrillRun:
             self.meters = build_meters(self.drill.doc.rpo, self.context(None, "rpo"))
             for meter in self.meters:
                 meter.start()
+            self._rpo_steady_state()
             for step in self.drill.steps["inject"]:
                 self.run_step(step)
             self.fault_at = self.clock.now()
@@ -372,6 +373,22 @@ class DrillRun:
         finally:
             self._finish_meters()
         return status, reason
+
+    def _rpo_steady_state(self) -> None:
+        """Before the fault, every canary must be seen replicating (Chaos Toolkit's steady
+        state): otherwise the measured RPO would say nothing about the service."""
+        canary = self.drill.doc.rpo.canary if self.drill.doc.rpo else None
+        for meter in self.meters:
+            if not hasattr(meter, "wait_ready") or canary is None:
+                continue
+            self.journal.write("step.started", phase="rpo", step="canaries replicating", kind="check", index=0,
+                               ref="rpo.canary")
+            ok, detail = meter.wait_ready(min(canary.warmup, self.remaining_time() or canary.warmup))
+            self.journal.write("step.finished", phase="rpo", step="canaries replicating", kind="check", index=0,
+                               status="ok" if ok else "failed", detail=detail)
+            self.opts.report(f"  {'rpo':<8} {'canaries replicating':<34} {'ok' if ok else 'FAILED':<7} {detail}")
+            if not ok:
+                raise _Abort(f"steady state not met before the fault: {detail}")
 
     def _finish_meters(self) -> None:
         measurements = []

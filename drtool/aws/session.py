@@ -15,14 +15,29 @@ from typing import Any
 from drtool.errors import UsageError
 
 
+def isolated_botocore_session():  # noqa: ANN201 - botocore.session.Session
+    """A botocore session that reads no AWS config or credentials file and ignores AWS_PROFILE."""
+    import os
+
+    import botocore.session
+
+    return botocore.session.Session(session_vars={
+        "profile": (None, None, None, None),
+        "config_file": (None, None, os.devnull, None),
+        "credentials_file": (None, None, os.devnull, None)})
+
+
 class AwsSession:
     def __init__(self, *, profile: str | None = None, region: str | None = None,
                  role_arn: str | None = None, external_id: str | None = None,
                  endpoint_url: str | None = None, credentials: dict[str, str] | None = None,
-                 max_attempts: int = 5, session_name: str = "drtool") -> None:
+                 max_attempts: int = 5, session_name: str = "drtool", isolated: bool = False) -> None:
+        """`isolated=True` reads no AWS config/credentials file and ignores AWS_PROFILE (the sandbox)."""
         import boto3
 
-        self._base = boto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
+        core = isolated_botocore_session() if isolated else None
+        self._base = boto3.Session(profile_name=profile, region_name=region, botocore_session=core,
+                                   **(credentials or {}))
         self._region = region or self._base.region_name
         self._role_arn = role_arn
         self._external_id = external_id

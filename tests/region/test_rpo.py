@@ -75,8 +75,9 @@ def test_no_survivor_means_everything_since_start_was_lost(session, make_ctx):
     _write(meter, clock, 4)
     meter.mark_fault(t0 + 2.0)
     m = meter.measure()
-    assert m.measured_s == pytest.approx(2.0) and m.evidence["lost_writes"] == 4
-    assert "No canary reached" in m.detail
+    assert m.measured_s is None and m.evidence["lost_writes"] == 4
+    assert m.evidence["rpo_at_least_s"] == pytest.approx(2.0)
+    assert "No canary reached" in m.detail and "unbounded" in m.detail
 
 
 def test_write_errors_are_counted_never_raised(session, make_ctx):

@@ -1,0 +1,241 @@
+"""The offline sandbox: a simulated AWS estate with real failure dynamics.
+
+moto (in this process, on 127.0.0.1) answers the AWS API; the simulator beside it makes
+time matter: replacements take their delay, replicas lag, DNS follows health checks
+after its TTL, alarms evaluate. See docs/sandbox-contract.md::
+
+    with Sandbox.load("webshop") as sb:
+        ec2 = sb.session().client("ec2")
+        ...
+
+Importing this package does not import boto3 or moto (the CLI stays lazy).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from drtool.errors import DrToolError
+from drtool.sandbox.estate import Estate, Truth, load_estate
+
+__all__ = ["Sandbox", "SandboxError", "Estate", "Truth", "load_estate"]
+
+FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+_ACTIVE_GUARD = threading.Lock()
+_active: Sandbox | None = None
+
+
+class SandboxError(DrToolError):
+    """The sandbox could not start (exit 3)."""
+
+
+class Sandbox:
+    """One simulated estate: moto server + provisioned resources + simulator + HTTP endpoints.
+
+    moto keeps its state in process-wide globals, so one sandbox runs per process at a time.
+    """
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.startup_seconds: float | None = None
+        self._lock = threading.RLock()
+        self._server: Any = None
+        self._http: Any = None
+        self._simulator: Any = None
+        self._backup: Any = None
+        self._provisioned: Any = None
+        self._url: str | None = None
+        self._native_clients: dict[tuple[str, str], Any] = {}
+        self._boto: Any = None
+        self._werkzeug_level: int | None = None
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Sandbox:
+        """A bundled estate by name (`webshop`) or an estate YAML by path."""
+        return cls(load_estate(name_or_path))
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        global _active
+        with _ACTIVE_GUARD:
+            if _active is not None:
+                raise SandboxError("a sandbox is already running in this process",
+                                   "stop it first (moto keeps its state in process-wide globals)")
+            _active = self
+        started = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _start(self) -> None:
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # ~0.3 s per region otherwise
+        werkzeug = logging.getLogger("werkzeug")
+        self._werkzeug_level = werkzeug.level
+        werkzeug.setLevel(logging.CRITICAL)
+
+        from drtool.sandbox import moto_internals as mi
+        from drtool.sandbox.http_endpoints import Endpoints
+        from drtool.sandbox.provision import Provisioner
+        from drtool.sandbox.simulator import Simulator
+
+        self._server = mi.locked_server(self._lock)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._url = f"http://{host}:{port}"
+        with self._lock:
+            mi.reset_moto()
+            mi.install_patches(self.estate.account, list(self.estate.regions))
+        self._provisioned = Provisioner(self.estate, self._url, self._lock).run()
+        hosts = {dns: region for dns, region in self._provisioned.load_balancer_regions.items()}
+        subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
+        self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
+        self._simulator.start()
+        self._http = Endpoints(lambda: self._simulator.snapshot)
+        self._http.start()
+        self._backup = self._make_backup_fake()
+
+    def stop(self) -> None:
+        """Stop the simulator, the endpoints and the moto server; undo the moto patches."""
+        global _active
+        for part in (self._simulator, self._http):
+            if part is not None:
+                part.stop()
+        if self._server is not None and self._url is not None:
+            self._server.stop()
+        self._simulator = self._http = self._server = None
+        if _active is self:
+            from drtool.sandbox import moto_internals as mi
+
+            with self._lock:
+                mi.uninstall_patches()
+            if self._werkzeug_level is not None:
+                logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
+            with _ACTIVE_GUARD:
+                _active = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start() if self._url is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- access ------------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._url is None:
+            raise SandboxError("the sandbox is not running", "call start() first")
+        return self._url
+
+    @property
+    def truth(self) -> Truth:
+        """The behaviour numbers, per resource, that a drill in this sandbox should measure."""
+        return self.estate.truth()
+
+    @property
+    def simulator(self) -> Any:
+        return self._simulator
+
+    @property
+    def backup(self) -> Any:
+        """The shared fake AWS Backup service (drtool.fakes.aws_backup.FakeBackup), or None."""
+        return self._backup
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every moto request and every simulator step."""
+        return self._lock
+
+    def env(self) -> dict[str, str]:
+        """Environment for boto3 / the AWS CLI to use the sandbox (fake credentials)."""
+        region = self.estate.primary_region
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+
+    def session(self, region: str | None = None) -> Any:
+        """A drtool AwsSession on the sandbox (explicit fake credentials; fake AWS Backup installed)."""
+        from drtool.aws.session import AwsSession
+
+        session = AwsSession(region=region or self.estate.primary_region, endpoint_url=self.endpoint_url,
+                             credentials=dict(FAKE_CREDENTIALS), isolated=True)
+        fake = self._backup
+        if fake is not None:
+            original = session.client
+
+            def client(service: str, region: str | None = None) -> Any:
+                made = original(service, region)
+                return fake.attach(made) if service == "backup" else made
+
+            session.client = client  # type: ignore[method-assign]
+        return session
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A plain boto3 client on the sandbox (for tests and scripts); reads no AWS config."""
+        from botocore.config import Config
+
+        from drtool.sandbox.provision import isolated_session
+
+        if self._boto is None:
+            self._boto = isolated_session(self.estate.primary_region)
+        return self._boto.client(service, region_name=region or self.estate.primary_region,
+                                 endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 1}))
+
+    def values(self) -> dict[str, str]:
+        """Values for `${sandbox.X}` placeholders in drills."""
+        if self._http is None:
+            raise SandboxError("the sandbox is not running", "call start() first")
+        base = self._http.base_url
+        out = {"endpoint": base, "endpoint_url": self.endpoint_url, "account_id": self.estate.account,
+               "primary_region": self.estate.primary_region, "dr_region": self.estate.dr_region or ""}
+        for region in self.estate.regions:
+            out[f"endpoint.{region}"] = f"{base}/region/{region}"
+        p = self._provisioned
+        if p is not None:
+            out.update({f"vpc.{r}": v for r, v in p.vpcs.items()})
+            out.update({f"subnet.{az}": s for subnets in p.subnets.values() for az, s in subnets.items()})
+            out.update({f"target_group.{n}": a for n, a in p.target_groups.items()})
+            out.update({f"health_check.{r}": c for r, c in p.health_checks.items()})
+            if p.zone_id:
+                out["zone_id"] = p.zone_id
+        return out
+
+    # --- AWS Backup ----------------------------------------------------------------------
+
+    def _make_backup_fake(self) -> Any:
+        """One fake AWS Backup for every session of this sandbox; its own native calls carry
+        a header so the sandbox does not add restore time on top of the job's duration."""
+        try:
+            from drtool.fakes.aws_backup import FakeBackup
+        except ImportError:  # pragma: no cover - the fake ships with drtool
+            return None
+        from drtool.timing import SystemClock
+
+        t = self.truth
+        return FakeBackup(SystemClock(), {"backup": t.backup_duration, "copy": t.copy_duration,
+                                          "restore": t.restore_duration},
+                          self.estate.account, client_factory=self._native_client)
+
+    def _native_client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._native_clients:
+            made = self.client(service, region)
+            made.meta.events.register("before-send", _mark_native)
+            self._native_clients[key] = made
+        return self._native_clients[key]
+
+
+def _mark_native(request: Any, **_: Any) -> None:
+    from drtool.sandbox.moto_internals import NATIVE_HEADER
+
+    request.headers[NATIVE_HEADER] = "1"

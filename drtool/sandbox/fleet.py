@@ -1,0 +1,144 @@
+"""Auto Scaling and load-balancer health, as AWS would run them.
+
+Each step, per group: members that are gone, stopped, marked unhealthy, or (for ELB
+health checks) unreachable are replaced, if a reachable subnet is left; new members go to
+the reachable AZ with the fewest members, are held Pending (target `initial`) for the
+group's delay, then turn InService and healthy. Target groups report `unhealthy` for
+targets in unreachable subnets. moto itself never launches for the sandbox's groups
+(see `moto_internals.install_patches`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from drtool.sandbox import moto_internals as mi
+from drtool.sandbox.estate import GroupTruth, Truth
+
+INITIAL = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
+UNHEALTHY = ("unhealthy", "Target.Timeout", "Request timed out")
+BAD_EC2_STATES = frozenset({"stopped", "stopping", "shutting-down", "terminated"})
+
+
+@dataclass
+class _GroupBook:
+    known: set[str] = field(default_factory=set)
+    owed: int = 0                 # replacements owed for members that failed or vanished
+
+
+class Fleet:
+    """Auto Scaling groups and target groups of the sandbox's regions."""
+
+    def __init__(self, account: str, regions: list[str], truth: Truth) -> None:
+        self.account = account
+        self.regions = regions
+        self.truth = truth
+        self.ready_at: dict[str, float] = {}          # instance id -> when it turns healthy
+        self.marked_unhealthy: set[str] = set()       # members we marked (and may mark healthy again)
+        self._books: dict[tuple[str, str], _GroupBook] = {}
+
+    def step(self, now: float, reachable: dict[str, dict[str, bool]], warm: bool = False) -> dict[tuple[str, str], int]:
+        """Advance every group; publish target health. Returns healthy targets per (region, tg name)."""
+        overrides: dict[str, dict[str, tuple[str, str, str]]] = {}
+        healthy: dict[tuple[str, str], int] = {}
+        for region in self.regions:
+            reach = reachable.get(region, {})
+            for group in mi.auto_scaling_groups(self.account, region):
+                self._reconcile(region, group, now, reach, warm)
+                mi.sync_group_targets(self.account, region, group.name)
+            for name, arn in mi.target_group_arns(self.account, region).items():
+                ids = mi.target_ids(self.account, region, arn)
+                states = mi.instance_states(self.account, region, ids)
+                per, count = {}, 0
+                for instance_id in ids:
+                    state, subnet = states.get(instance_id, ("terminated", None))
+                    if state != "running":
+                        continue  # moto answers unused / draining
+                    if self.ready_at.get(instance_id, 0.0) > now:
+                        per[instance_id] = INITIAL
+                    elif subnet is not None and not reach.get(subnet, True):
+                        per[instance_id] = UNHEALTHY
+                    else:
+                        count += 1
+                overrides[arn] = per
+                healthy[(region, name)] = count
+        mi.set_target_health(overrides)
+        return healthy
+
+    def _delays(self, name: str) -> GroupTruth:
+        return self.truth.groups.get(name) or GroupTruth(replacement_delay=self.truth.replacement_delay,
+                                                         scale_up_delay=self.truth.scale_up_delay)
+
+    def _reconcile(self, region: str, group: mi.Group, now: float, reach: dict[str, bool], warm: bool) -> None:
+        book = self._books.setdefault((region, group.name), _GroupBook())
+        current = {m.instance_id for m in group.members}
+        book.owed += len(book.known - current)
+        usable = [s for s in group.subnet_ids if reach.get(s, True)]
+        live: list[mi.Member] = []
+        for member in group.members:
+            if member.lifecycle == mi.PENDING and self.ready_at.get(member.instance_id, 0.0) <= now:
+                mi.set_member(self.account, region, group.name, member.instance_id, lifecycle=mi.IN_SERVICE)
+                self.ready_at.pop(member.instance_id, None)
+            failed = self._failed(group, member, reach)
+            if failed and (usable or member.state == "terminated"):
+                mi.remove_member(self.account, region, group.name, member.instance_id)
+                self.marked_unhealthy.discard(member.instance_id)
+                self.ready_at.pop(member.instance_id, None)
+                book.owed += 1
+                continue
+            if failed and member.health != "Unhealthy":
+                mi.set_member(self.account, region, group.name, member.instance_id, health="Unhealthy")
+                self.marked_unhealthy.add(member.instance_id)
+            elif not failed and member.instance_id in self.marked_unhealthy:
+                mi.set_member(self.account, region, group.name, member.instance_id, health="Healthy")
+                self.marked_unhealthy.discard(member.instance_id)
+            live.append(member)
+        live = self._scale_in(region, group, live)
+        deficit = group.desired - len(live)
+        launched: list[str] = []
+        if deficit > 0 and usable:
+            launched = self._launch(region, group, live, usable, deficit, book, now, warm)
+            deficit = 0
+        book.owed = min(book.owed, max(0, deficit))
+        book.known = {m.instance_id for m in live} | set(launched)
+
+    def _failed(self, group: mi.Group, member: mi.Member, reach: dict[str, bool]) -> bool:
+        if member.state in BAD_EC2_STATES:
+            return True
+        if member.health == "Unhealthy" and member.instance_id not in self.marked_unhealthy:
+            return True  # set_instance_health by someone
+        if member.lifecycle == mi.PENDING:
+            return False
+        unreachable = member.subnet_id is not None and not reach.get(member.subnet_id, True)
+        return group.health_check_type == "ELB" and unreachable
+
+    def _scale_in(self, region: str, group: mi.Group, live: list[mi.Member]) -> list[mi.Member]:
+        surplus = len(live) - group.desired
+        if surplus <= 0:
+            return live
+        order = sorted(live, key=lambda m: (m.lifecycle != mi.PENDING, m.health == "Healthy"))
+        for member in order[:surplus]:
+            mi.remove_member(self.account, region, group.name, member.instance_id)
+        gone = {m.instance_id for m in order[:surplus]}
+        return [m for m in live if m.instance_id not in gone]
+
+    def _launch(self, region: str, group: mi.Group, live: list[mi.Member], usable: list[str], count: int,
+                book: _GroupBook, now: float, warm: bool) -> list[str]:
+        azs = mi.subnet_azs(self.account, region)
+        per_az = Counter(azs.get(m.subnet_id or "", "") for m in live)
+        delays = self._delays(group.name)
+        launched = []
+        for n in range(count):
+            subnet = min(usable, key=lambda s: (per_az[azs.get(s, "")], usable.index(s)))
+            per_az[azs.get(subnet, "")] += 1
+            instance_id = mi.launch_member(self.account, region, group.name, subnet)
+            launched.append(instance_id)
+            replacing = n < book.owed
+            delay = 0.0 if warm else (delays.replacement_delay if replacing else delays.scale_up_delay)
+            if delay > 0:
+                self.ready_at[instance_id] = now + delay
+            else:
+                mi.set_member(self.account, region, group.name, instance_id, lifecycle=mi.IN_SERVICE)
+        book.owed = max(0, book.owed - count)
+        return launched

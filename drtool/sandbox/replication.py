@@ -1,0 +1,127 @@
+"""Replication with lag: S3 replication rules and DynamoDB replicas.
+
+A write becomes visible in the replica `lag` seconds after it was made. A disabled S3
+rule pauses its stream (writes queue; on re-enable they arrive `lag` after the resume).
+While the source region is cut off (all its subnets black-holed), writes in flight, and
+writes made meanwhile, are lost, as they would be when a region goes dark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drtool.sandbox import moto_internals as mi
+from drtool.sandbox.estate import Estate, Truth
+
+
+@dataclass
+class _S3Write:
+    due: float
+    bucket: str
+    key: str
+    version_id: str
+    rule_id: str
+    destination: str
+    region: str
+
+
+class S3Replicator:
+    def __init__(self, account: str, truth: Truth) -> None:
+        self.account = account
+        self.truth = truth
+        self.seen: set[tuple[str, str, str]] = set()
+        self.in_flight: list[_S3Write] = []
+        self.replicated = 0
+        self.lost = 0
+        self._status: dict[tuple[str, str], str] = {}
+
+    def _lag(self, bucket: str) -> float:
+        return self.truth.buckets.get(bucket, self.truth.s3_replication_lag)
+
+    def step(self, wall: float, cut_off: set[str]) -> None:
+        rules = mi.replication_rules(self.account)
+        for bucket, bucket_rules in rules.items():
+            region = mi.bucket_region(self.account, bucket) or ""
+            for rule in bucket_rules:
+                before = self._status.get((bucket, rule.rule_id))
+                if before is not None and before != "Enabled" and rule.status == "Enabled":
+                    for write in self.in_flight:
+                        if write.bucket == bucket and write.rule_id == rule.rule_id:
+                            write.due = max(write.due, wall + self._lag(bucket))
+                self._status[(bucket, rule.rule_id)] = rule.status
+            for version in mi.object_versions(self.account, bucket):
+                ident = (bucket, version.key, version.version_id)
+                if ident in self.seen:
+                    continue
+                self.seen.add(ident)
+                rule = next((r for r in bucket_rules if version.key.startswith(r.prefix)), None)
+                if rule is None:
+                    continue
+                if region in cut_off:
+                    self.lost += 1
+                    continue
+                self.in_flight.append(_S3Write(version.written_at + self._lag(bucket), bucket, version.key,
+                                               version.version_id, rule.rule_id, rule.destination, region))
+        self._deliver(wall, cut_off, rules)
+
+    def _deliver(self, wall: float, cut_off: set[str], rules: dict[str, list[mi.ReplicationRule]]) -> None:
+        waiting = []
+        for write in self.in_flight:
+            if write.region in cut_off:
+                self.lost += 1
+                continue
+            rule = next((r for r in rules.get(write.bucket, []) if r.rule_id == write.rule_id), None)
+            if rule is None:
+                continue  # the rule was removed: nothing more replicates
+            if write.due > wall or rule.status != "Enabled":
+                waiting.append(write)
+                continue
+            copied = mi.copy_object_version(self.account, write.bucket, write.key, write.version_id, rule.destination)
+            if copied is not None:
+                self.seen.add((rule.destination, write.key, copied))
+                self.replicated += 1
+        self.in_flight = waiting
+
+
+@dataclass
+class _TableWrite:
+    due: float
+    table: str
+    region: str
+    replicas: tuple[str, ...]
+    record: mi.StreamRecord
+
+
+class TableReplicator:
+    """One-way: the table's home region to its replica regions, from the table's stream."""
+
+    def __init__(self, estate: Estate, truth: Truth) -> None:
+        self.account = estate.account
+        self.tables = [t for t in estate.tables if t.replicas]
+        self.truth = truth
+        self.after: dict[str, int | None] = {}
+        self.in_flight: list[_TableWrite] = []
+        self.replicated = 0
+        self.lost = 0
+
+    def step(self, wall: float, cut_off: set[str]) -> None:
+        for table in self.tables:
+            lag = self.truth.tables.get(table.name, self.truth.dynamodb_replication_lag)
+            for record in mi.stream_records(self.account, table.region, table.name, self.after.get(table.name)):
+                self.after[table.name] = record.sequence
+                if table.region in cut_off:
+                    self.lost += 1
+                    continue
+                self.in_flight.append(_TableWrite(record.written_at + lag, table.name, table.region,
+                                                  tuple(table.replicas), record))
+        waiting = []
+        for write in self.in_flight:
+            if write.region in cut_off:
+                self.lost += 1
+            elif write.due > wall:
+                waiting.append(write)
+            else:
+                for region in write.replicas:
+                    mi.apply_stream_record(self.account, region, write.table, write.record)
+                self.replicated += 1
+        self.in_flight = waiting

@@ -1,0 +1,80 @@
+"""Truth tests for reachability: black-holed subnets (an AZ, then a whole region).
+
+A fresh sandbox of tests/sandbox/truth-estate.yaml for this module; each test restores
+the network ACLs it swapped.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tests.sandbox.helpers import TOLERANCE, assert_timing, blackhole, elapsed_until, get, restore
+
+
+def test_blackholed_az_members_turn_unhealthy_and_are_replaced_in_other_azs(truth_sandbox):
+    sb = truth_sandbox
+    ec2, asg, elb = sb.client("ec2"), sb.client("autoscaling"), sb.client("elbv2")
+    values = sb.values()
+    tg = values["target_group.web-tg"]
+
+    def health():
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+
+    def members():
+        return asg.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]["Instances"]
+
+    lost = [m["InstanceId"] for m in members() if m["AvailabilityZone"] == "us-east-1a"]
+    assert len(lost) == 1
+    undo = blackhole(ec2, values["vpc.us-east-1"], [values["subnet.us-east-1a"]])
+    start = time.monotonic()
+    try:
+        elapsed_until(lambda: lost[0] not in health() or health()[lost[0]] == "unhealthy", timeout=1)
+        elapsed_until(lambda: list(health().values()).count("healthy") == 3)
+        measured = time.monotonic() - start
+        assert_timing("AZ loss replacement", measured, sb.truth.groups["web"].replacement_delay)
+        azs = sorted(m["AvailabilityZone"] for m in members())
+        assert "us-east-1a" not in azs and len(azs) == 3, azs
+        state = ec2.describe_instances(InstanceIds=lost)["Reservations"][0]["Instances"][0]["State"]["Name"]
+        assert state == "terminated"
+        assert get(values["endpoint.us-east-1"] + "/health")[0] == 200  # two AZs still serve
+    finally:
+        restore(ec2, undo)
+
+
+def test_region_loss_fails_over_after_the_ttl_fires_the_alarm_and_loses_in_flight_writes(truth_sandbox):
+    sb = truth_sandbox
+    ec2, s3, cw = sb.client("ec2"), sb.client("s3"), sb.client("cloudwatch")
+    r53 = sb.client("route53")
+    values = sb.values()
+    url = values["endpoint"] + "/health"
+    assert get(url) == (200, {"status": "ok", "region": "us-east-1", "reason": "serving", "via": "dns"})
+    assert _alarm(cw) == "OK"
+
+    s3.put_object(Bucket="truth-src", Key="in-flight.json", Body=b"lost")
+    subnets = [values[f"subnet.us-east-1{az}"] for az in "abc"]
+    undo = blackhole(ec2, values["vpc.us-east-1"], subnets)
+    start = time.monotonic()
+    try:
+        elapsed_until(lambda: get(values["endpoint.us-east-1"] + "/health")[0] == 503, timeout=0.5)
+        fired = elapsed_until(lambda: _alarm(cw) == "ALARM", timeout=3)
+        print(f"timing alarm fired: {fired:.3f}s after the region went down (metric interval "
+              f"{sb.truth.metric_interval}s)")
+        assert fired <= sb.truth.metric_interval + TOLERANCE, fired
+        status = r53.get_health_check_status(HealthCheckId=values["health_check.us-east-1"])
+        assert status["HealthCheckObservations"][0]["StatusReport"]["Status"].startswith("Failure")
+
+        elapsed_until(lambda: get(url) == (200, {"status": "ok", "region": "us-west-2", "reason": "serving",
+                                                 "via": "dns"}))
+        measured = time.monotonic() - start
+        assert_timing("region loss DNS failover", measured, sb.truth.dns_ttl)
+        time.sleep(sb.truth.buckets["truth-src"] + TOLERANCE)
+        assert sb.client("s3", "us-west-2").list_objects_v2(Bucket="truth-dst").get("KeyCount", 0) == 0
+    finally:
+        restore(ec2, undo)
+    elapsed_until(lambda: get(url)[1]["region"] == "us-east-1", timeout=5)
+    elapsed_until(lambda: _alarm(cw) == "OK", timeout=5)
+
+
+def _alarm(cw) -> str:
+    return cw.describe_alarms(AlarmNames=["truth-5xx"])["MetricAlarms"][0]["StateValue"]
