@@ -62,32 +62,33 @@ class PromoteParams(Params):
     db_instance: str = Field(description="identifier of the read replica to promote")
 
 
-def _touches_instance(ctx: StepContext, params: PromoteParams) -> list[Resource]:
-    """The DB instance promote changes, with its tags, for `require_tags` (read-only)."""
-    region = params.region or ctx.region
+_RDS_KINDS = {  # resource type -> (describe call, id parameter, list key, ARN key, not-found code)
+    "rds:db": ("describe_db_instances", "DBInstanceIdentifier", "DBInstances", "DBInstanceArn", "DBInstanceNotFound"),
+    "rds:cluster": ("describe_db_clusters", "DBClusterIdentifier", "DBClusters", "DBClusterArn",
+                    "DBClusterNotFoundFault"),
+}
+
+
+def _touched(ctx: StepContext, kind: str, ident: str, region: str) -> list[Resource]:
+    """The RDS instance or cluster an action changes, with its tags, for `require_tags` (read-only)."""
+    method, id_param, key, arn_key, not_found = _RDS_KINDS[kind]
     try:
-        found = ctx.client("rds", region).describe_db_instances(DBInstanceIdentifier=params.db_instance)["DBInstances"]
+        found = getattr(ctx.client("rds", region), method)(**{id_param: ident})[key]
     except Exception as exc:
-        if error_code(exc) != "DBInstanceNotFound":
+        if error_code(exc) != not_found:
             raise
         found = []
     item = found[0] if found else {}
-    return [Resource(id=params.db_instance, type="rds:db", region=region, arn=item.get("DBInstanceArn"),
+    return [Resource(id=ident, type=kind, region=region, arn=item.get(arn_key),
                      tags={t["Key"]: t["Value"] for t in item.get("TagList", [])}, attrs={"missing": not found})]
+
+
+def _touches_instance(ctx: StepContext, params: PromoteParams) -> list[Resource]:
+    return _touched(ctx, "rds:db", params.db_instance, params.region or ctx.region)
 
 
 def _touches_cluster(ctx: StepContext, params: FailoverParams) -> list[Resource]:
-    """The Aurora cluster failover changes, with its tags, for `require_tags` (read-only)."""
-    region = params.region or ctx.region
-    try:
-        found = ctx.client("rds", region).describe_db_clusters(DBClusterIdentifier=params.cluster)["DBClusters"]
-    except Exception as exc:
-        if error_code(exc) != "DBClusterNotFoundFault":
-            raise
-        found = []
-    item = found[0] if found else {}
-    return [Resource(id=params.cluster, type="rds:cluster", region=region, arn=item.get("DBClusterArn"),
-                     tags={t["Key"]: t["Value"] for t in item.get("TagList", [])}, attrs={"missing": not found})]
+    return _touched(ctx, "rds:cluster", params.cluster, params.region or ctx.region)
 
 
 @action("rds.promote-read-replica", touches=_touches_instance,

@@ -82,3 +82,23 @@ def test_untagged_group_and_bucket_are_refused(estate, session, tmp_path):
 def test_missing_group_is_refused_at_plan_time(estate, session, tmp_path):
     plan = prepare(drill(tmp_path, group="no-such-asg"), session, FakeClock(), seed=1)
     assert any("autoscaling:group no-such-asg not found" in r for r in plan.refusals)
+
+
+def test_rds_touches_report_tags_and_missing(aws, session):
+    from drtool.context import StepContext
+    from drtool.registry import ACTIONS, load_builtins
+
+    load_builtins()
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="u", MasterUserPassword="password1", AllocatedStorage=20,
+                           Tags=[{"Key": "drill", "Value": "allowed"}])
+    ctx = StepContext(aws=session, clock=FakeClock(), region="us-east-1", run_id="plan", read_only=True)
+    entry = ACTIONS.get("rds.promote-read-replica")
+    [found] = entry.extra["touches"](ctx, entry.params(db_instance="db1"))
+    assert found.tags == {"drill": "allowed"} and not found.attrs["missing"] and found.arn.endswith(":db:db1")
+    [gone] = entry.extra["touches"](ctx, entry.params(db_instance="nope"))
+    assert gone.attrs["missing"] is True
+    cluster = ACTIONS.get("rds.failover-cluster")
+    [no_cluster] = cluster.extra["touches"](ctx, cluster.params(cluster="nope"))
+    assert no_cluster.attrs["missing"] is True and no_cluster.type == "rds:cluster"
