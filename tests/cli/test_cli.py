@@ -151,3 +151,47 @@ def test_permissions_are_least_privilege_and_region_scoped(capsys):
     assert "ec2:TerminateInstances" not in actions
     ec2 = next(s for s in policy["Statement"] if s["Sid"] == "DrtoolEc2")
     assert ec2["Condition"] == {"StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}
+
+
+def test_run_with_sign_key_then_verify_then_tamper(aws, tmp_path, capsys, monkeypatch):
+    """KMS ECDSA P-256 on moto signs the digest; verify checks it offline; a changed figure is caught."""
+    import boto3
+
+    monkeypatch.chdir(tmp_path)
+    key = boto3.client("kms", region_name="us-east-1").create_key(
+        KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+    assert invoke(["run", str(drill_file(tmp_path, "{recover_after: 0.1}")), "--yes", "--sign-key", key,
+                   "--format", "html", "--format", "junit"]) == 0
+    [run_dir] = list((tmp_path / "drill-results" / "flip-drill").iterdir())
+    assert (run_dir / "scorecard.sig.json").is_file()
+    assert (run_dir / "scorecard.html").is_file() and (run_dir / "junit.xml").is_file()
+    capsys.readouterr()
+    assert invoke(["verify", str(run_dir / "scorecard.json"), "--require-signature"]) == 0
+    card = json.loads((run_dir / "scorecard.json").read_text())
+    card["objectives"]["rto"]["measured_s"] = 0.001
+    (run_dir / "scorecard.json").write_text(json.dumps(card))
+    assert invoke(["verify", str(run_dir / "scorecard.json")]) == 1
+
+
+def test_runs_of_a_drill_form_a_hash_chain(aws, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = drill_file(tmp_path, "{recover_after: 0.1}")
+    assert invoke(["run", str(path), "--yes"]) == 0
+    fake_entries.reset()
+    assert invoke(["run", str(path), "--yes"]) == 0
+    cards = sorted((json.loads(p.read_text()) for p in (tmp_path / "drill-results").glob("*/*/scorecard.json")),
+                   key=lambda c: c["run"]["started_at"])
+    assert cards[0]["integrity"]["previous_sha256"] is None
+    assert cards[1]["integrity"]["previous_sha256"] == cards[0]["integrity"]["sha256"]
+    assert invoke(["verify", str(tmp_path / "drill-results")]) == 0
+
+
+def test_no_credentials_is_one_line_exit_3(tmp_path, capsys, monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.chdir(tmp_path)
+    assert invoke(["plan", str(drill_file(tmp_path))]) == 3
+    err = capsys.readouterr().err
+    assert "NoCredentials" in err and "drtool demo" in err and "Traceback" not in err
