@@ -1,0 +1,99 @@
+"""Measured RPO (spec section 5): how much data a drill actually lost.
+
+The drill's `rpo:` block configures one or more meters. The runner drives them:
+
+    meters = build_meters(config, ctx)          # ctx: StepContext of the run (journaled)
+    for m in meters: m.start()                  # at drill start, before inject
+    ... inject ...
+    for m in meters: m.mark_fault(fault_at)     # stop canary writers; sample lag at fault time
+    ... recover, verify ...
+    results = [m.measure() for m in meters]     # after recovery (or at abort)
+    for m in meters: m.cleanup()                # remove canaries (also journaled for rollback)
+
+`measure()` returns an `RpoMeasurement`. No method blocks the engine for long: canaries are
+written on a daemon thread, fault-time samples are taken on another, and write errors (a
+region cut off) are counted, never raised. `measure()` runs before the canary undo, which
+would remove the evidence.
+
+- canary: sequence-numbered, timestamped objects (S3 key `{prefix}{run_id}/{seq:08d}`, body
+  `{"seq", "written_at"}`) or items (DynamoDB pk `drtool-canary#{run_id}#{seq}`) written to the
+  primary store every `interval`; RPO = fault time - written_at of the newest canary found in
+  the recovered (replica) store. Acknowledged canaries missing there are the lost writes.
+- recovery-point: age at fault time of the newest snapshot/backup (or PITR restorable time).
+- replication-lag: the CloudWatch metric AWS publishes (RDS ReplicaLag, S3 ReplicationLatency).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from drtool.rpo.canary import CanaryMeter, CanaryStore, DynamoDbCanaryStore, S3CanaryStore, canary_rpo
+from drtool.rpo.config import (
+    CanaryConfig,
+    DynamoDbCanaryConfig,
+    RecoveryPointConfig,
+    ReplicationLagConfig,
+    RpoConfig,
+    RpoMeasurement,
+    RpoMeter,
+    S3CanaryConfig,
+)
+from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter, recovery_points
+
+__all__ = ["CanaryConfig", "CanaryMeter", "CanaryStore", "DynamoDbCanaryConfig", "DynamoDbCanaryStore",
+           "RecoveryPointConfig", "RecoveryPointMeter", "ReplicationLagConfig", "ReplicationLagMeter", "RpoConfig",
+           "RpoMeasurement", "RpoMeter", "S3CanaryConfig", "S3CanaryStore", "build_meters", "canary_rpo",
+           "recovery_points", "rpo_iam"]
+
+
+def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
+    """Meters for every configured source, in config order: canaries (S3, DynamoDB), then
+    recovery point, then replication lag (RDS, S3)."""
+    if config is None:
+        return []
+    meter_ctx: Callable[[str], Any] = lambda label: dataclasses.replace(ctx, step=label)  # noqa: E731
+    meters: list[RpoMeter] = []
+    if config.canary:
+        if config.canary.s3:
+            c = meter_ctx("rpo.canary.s3")
+            meters.append(CanaryMeter(c, S3CanaryStore(c, config.canary.s3), config.canary.interval))
+        if config.canary.dynamodb:
+            c = meter_ctx("rpo.canary.dynamodb")
+            meters.append(CanaryMeter(c, DynamoDbCanaryStore(c, config.canary.dynamodb), config.canary.interval))
+    if config.recovery_point:
+        meters.append(RecoveryPointMeter(meter_ctx("rpo.recovery-point"), config.recovery_point))
+    lag = config.replication_lag
+    if lag:
+        if lag.rds_replica:
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.rds"), "rds", lag.rds_replica,
+                                              lag.rds_region or lag.region or ctx.region, lag))
+        if lag.s3_bucket:
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.s3"), "s3", lag.s3_bucket,
+                                              lag.s3_region or lag.region or ctx.region, lag))
+    return meters
+
+
+def rpo_iam(config: RpoConfig | None) -> list[str]:
+    """IAM actions the configured meters need (for `drtool permissions`)."""
+    if config is None:
+        return []
+    actions: set[str] = set()
+    if config.canary and config.canary.s3:
+        actions |= {"s3:PutObject", "s3:PutObjectTagging", "s3:ListBucket", "s3:GetObject",
+                    "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    if config.canary and config.canary.dynamodb:
+        actions |= {"dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem"}
+    if config.recovery_point:
+        service = config.recovery_point.resource_arn.split(":")[2] if config.recovery_point.resource_arn.count(":") > 2 else ""
+        actions |= {"rds": {"rds:DescribeDBSnapshots", "rds:DescribeDBInstances", "rds:DescribeDBClusterSnapshots",
+                            "rds:DescribeDBClusters"},
+                    "dynamodb": {"dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups"},
+                    "ec2": {"ec2:DescribeSnapshots"}}.get(service, set())
+    if config.replication_lag:
+        actions.add("cloudwatch:GetMetricStatistics")
+        if config.replication_lag.s3_bucket:
+            actions.add("s3:GetReplicationConfiguration")
+    return sorted(actions)

@@ -1,0 +1,94 @@
+"""The drill's `rpo:` block, and what every RPO meter returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from drtool.durations import parse_duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class S3CanaryConfig(_Strict):
+    bucket: str
+    region: str | None = None
+    replica_bucket: str
+    replica_region: str | None = None
+    prefix: str = "drtool-canary/"
+
+
+class DynamoDbCanaryConfig(_Strict):
+    table: str
+    region: str | None = None
+    replica_table: str | None = Field(default=None, description="defaults to the same table name (global table replica)")
+    replica_region: str
+    key: str = Field(default="pk", description="partition key attribute name of the table")
+
+
+class CanaryConfig(_Strict):
+    s3: S3CanaryConfig | None = None
+    dynamodb: DynamoDbCanaryConfig | None = None
+    interval: float = Field(default=1.0, gt=0)
+    warmup: float = Field(default=60.0, ge=0, description=(
+        "before the fault, wait up to this long for a canary to reach the replica (steady state); "
+        "0 skips the wait"))
+
+    _interval = field_validator("interval", "warmup", mode="before")(lambda v: parse_duration(v))
+
+    @model_validator(mode="after")
+    def _a_store(self) -> CanaryConfig:
+        if self.s3 is None and self.dynamodb is None:
+            raise ValueError("a canary needs `s3` or `dynamodb` (or both)")
+        return self
+
+
+class RecoveryPointConfig(_Strict):
+    resource_arn: str
+    region: str | None = None
+
+
+class ReplicationLagConfig(_Strict):
+    rds_replica: str | None = Field(default=None, description="DB instance id of the replica (ReplicaLag metric)")
+    s3_bucket: str | None = Field(default=None, description="source bucket (S3 replication metrics)")
+    s3_rule: str | None = None
+    region: str | None = None
+    rds_region: str | None = Field(default=None, description="region of the replica (default: region)")
+    s3_region: str | None = Field(default=None, description="region of the source bucket (default: region)")
+    lookback: float = Field(default=300.0, gt=0, description="how far before the fault to look for a datapoint")
+
+    _lookback = field_validator("lookback", mode="before")(lambda v: parse_duration(v))
+
+    @model_validator(mode="after")
+    def _a_source(self) -> ReplicationLagConfig:
+        if not self.rds_replica and not self.s3_bucket:
+            raise ValueError("replication_lag needs `rds_replica` or `s3_bucket` (or both)")
+        return self
+
+
+class RpoConfig(_Strict):
+    canary: CanaryConfig | None = None
+    recovery_point: RecoveryPointConfig | None = None
+    replication_lag: ReplicationLagConfig | None = None
+
+
+@dataclass
+class RpoMeasurement:
+    method: str                 # "canary" | "recovery-point" | "replication-lag"
+    measured_s: float | None    # None when it could not be measured (say why in detail)
+    detail: str                 # one human sentence
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class RpoMeter(Protocol):
+    method: str
+
+    def start(self) -> None: ...
+    def mark_fault(self, fault_at: float) -> None: ...
+    def measure(self) -> RpoMeasurement: ...
+    def cleanup(self) -> None: ...
+
