@@ -25,7 +25,15 @@ def render(scorecard: dict[str, Any]) -> str:
     budget_end = fault + target if fault is not None and isinstance(target, int | float) else None
     instants = [t for s in steps for t in (ts(s.get("started_at")), ts(s.get("ended_at"))) if t is not None]
     instants += [t for t in (ts(get(scorecard, "run.started_at")), ts(get(scorecard, "run.ended_at")),
-                             fault, recovered, budget_end) if t is not None]
+                             fault, recovered) if t is not None]
+    # A budget far longer than the run (15 min budget, 5 s drill) would squash every bar to
+    # a sliver: then the chart spans the run and the budget is drawn to its right edge.
+    off_scale = False
+    if budget_end is not None and instants:
+        run_span = max(max(instants) - min(instants), 1.0)
+        off_scale = budget_end - min(instants) > 1.25 * run_span
+        if not off_scale:
+            instants.append(budget_end)
     height = TOP + ROW * max(len(steps), 1) + 30
     width = LEFT + PLOT + 20
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
@@ -41,10 +49,12 @@ def render(scorecard: dict[str, Any]) -> str:
 
     parts = [head, f'<rect x="{LEFT}" y="{TOP - 6}" width="{PLOT}" height="{height - TOP - 18}" fill="#fafafa"/>']
     if fault is not None and budget_end is not None:
-        parts.append(f'<rect class="budget" x="{x(fault)}" y="{TOP - 6}" width="{round(x(budget_end) - x(fault), 1)}" '
-                     f'height="{height - TOP - 18}" fill="#e3f2fd"><title>RTO budget {escape(seconds(target))}'
+        shown_end = min(budget_end, t1)
+        note = " (continues past the chart)" if off_scale else ""
+        parts.append(f'<rect class="budget" x="{x(fault)}" y="{TOP - 6}" width="{round(x(shown_end) - x(fault), 1)}" '
+                     f'height="{height - TOP - 18}" fill="#e3f2fd"><title>RTO budget {escape(seconds(target))}{note}'
                      "</title></rect>")
-        parts.append(f'<text x="{x(fault)}" y="12" font-size="11">RTO budget {escape(seconds(target))}</text>')
+        parts.append(f'<text x="{x(fault)}" y="12" font-size="11">RTO budget {escape(seconds(target))}{note}</text>')
     step_s = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
     tick = 0.0
     while tick <= span:
