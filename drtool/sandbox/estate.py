@@ -31,6 +31,7 @@ class Behaviour(_Model):
     replacement_delay: Seconds = 3.0      # failed ASG member -> replacement healthy
     scale_up_delay: Seconds = 3.0         # desired capacity raised -> new member healthy
     promotion_delay: Seconds = 2.0        # RDS promote-read-replica -> writable
+    failover_delay: Seconds = 3.0         # Aurora failover -> the new writer takes writes
     s3_replication_lag: Seconds = 1.5
     dynamodb_replication_lag: Seconds = 1.0
     rds_replica_lag: Seconds = 1.0        # published as AWS/RDS ReplicaLag

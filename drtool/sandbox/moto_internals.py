@@ -169,6 +169,7 @@ def install_patches(account: str, regions: list[str]) -> None:
     _patch(FakeTargetGroup, "health_for", _simulated_target_health)
     _patch(Route53, "get_health_check_status", _simulated_health_check_status)
     _patch(RDSBackend, "promote_read_replica", _timed_promotion)
+    _patch(RDSBackend, "failover_db_cluster", _timed_failover)
     _patch(RDSBackend, "restore_db_instance_from_db_snapshot", _timed_rds_restore)
     _patch(DynamoDBBackend, "restore_table_from_backup", _timed_table_restore)
     _patch(Table, "describe", _table_describe_with_status)
@@ -246,6 +247,22 @@ def _timed_promotion(original: Any) -> Any:
     return promote_read_replica
 
 
+def _timed_failover(original: Any) -> Any:
+    """Aurora failover takes time: the cluster is `failing-over` and the new writer `rebooting`
+    (as AWS reports them) until the simulator finishes it."""
+    def failover_db_cluster(self: Any, db_cluster_identifier: str,
+                            target_db_instance_identifier: str | None = None) -> Any:
+        cluster = original(self, db_cluster_identifier, target_db_instance_identifier)
+        if _timed(self.account_id, self.region_name):
+            cluster.status = "failing-over"
+            for member in cluster.members:
+                if member.is_cluster_writer:
+                    member.status = "rebooting"
+            _STATE.busy[("failover", self.account_id, self.region_name, db_cluster_identifier)] = time.monotonic()
+        return cluster
+    return failover_db_cluster
+
+
 def _timed_rds_restore(original: Any) -> Any:
     def restore_db_instance_from_db_snapshot(self: Any, from_snapshot_id: str, overrides: dict) -> Any:
         database = original(self, from_snapshot_id, overrides)
@@ -301,7 +318,7 @@ def set_health_check_health(statuses: dict[str, bool]) -> None:
 
 def busy_since() -> dict[tuple[str, str, str, str], float]:
     """Operations in progress: {(kind, account, region, id): monotonic start};
-    kind is 'promote', 'rds-restore' or 'table-restore'."""
+    kind is 'promote', 'failover', 'rds-restore' or 'table-restore'."""
     return dict(_STATE.busy)
 
 
@@ -311,6 +328,12 @@ def finish_busy(key: tuple[str, str, str, str]) -> None:
     _STATE.busy.pop(key, None)
     if kind == "promote":
         _finish_promotion(account, region, ident)
+    elif kind == "failover":
+        cluster = _rds(account, region).clusters.get(ident)
+        if cluster is not None:
+            cluster.status = "available"
+            for member in cluster.members:
+                member.status = "available"
     elif kind == "rds-restore":
         database = _rds(account, region).databases.get(ident)
         if database is not None:

@@ -134,7 +134,8 @@ class Simulator:
 
     def _databases(self, now: float) -> dict[str, dict[str, mi.Database]]:
         for key, since in mi.busy_since().items():
-            delay = self.truth.promotion_delay if key[0] == "promote" else self.truth.restore_duration
+            delay = {"promote": self.truth.promotion_delay,
+                     "failover": self.truth.failover_delay}.get(key[0], self.truth.restore_duration)
             if now - since >= delay:
                 mi.finish_busy(key)
         return {r: mi.db_instances(self.account, r) for r in self.regions}

@@ -62,7 +62,7 @@ def test_demo_from_an_empty_folder_measures_rto_and_rpo(tmp_path):
 
 
 TRUTH = {"replacement_delay": 2.0, "scale_up_delay": 2.0, "promotion_delay": 1.0, "s3_replication_lag": 1.0,
-         "dns_ttl": 1.0}
+         "dns_ttl": 1.0, "failover_delay": 1.5}
 
 
 def truth_copy(tmp_path: Path, drill: str, poll: str = "0.2s") -> Path:
@@ -89,6 +89,13 @@ def test_truth_instance_replacement_delay_is_the_measured_rto(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     card = json.loads((only_run(tmp_path, "shop-instance-termination") / "scorecard.json").read_text())
     assert abs(card["objectives"]["rto"]["measured_s"] - TRUTH["replacement_delay"]) <= 0.5, card["objectives"]
+
+
+def test_truth_aurora_failover_delay_is_the_measured_rto(tmp_path):
+    result = drtool(["run", str(truth_copy(tmp_path, "rds-failover.yaml")), "--sandbox", "--yes"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = json.loads((only_run(tmp_path, "rds-failover") / "scorecard.json").read_text())
+    assert abs(card["objectives"]["rto"]["measured_s"] - TRUTH["failover_delay"]) <= 0.5, card["objectives"]
 
 
 def test_truth_region_loss_rto_and_rpo(tmp_path):
