@@ -220,6 +220,26 @@ def test_rds_promotion_and_restore_are_timed(patched):
     assert east.describe_db_instances(DBInstanceIdentifier="db2")["DBInstances"][0]["DBInstanceStatus"] == "available"
 
 
+def test_aurora_failover_is_timed(patched):
+    rds = boto3.client("rds", region_name=EAST)
+    rds.create_db_cluster(DBClusterIdentifier="c", Engine="aurora-postgresql", MasterUsername="u",
+                          MasterUserPassword="password1")
+    for name in ("c-1", "c-2"):
+        rds.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="c", Engine="aurora-postgresql",
+                               DBInstanceClass="db.r6g.large")
+    assert rds.failover_db_cluster(DBClusterIdentifier="c", TargetDBInstanceIdentifier="c-2")[
+        "DBCluster"]["Status"] == "failing-over"
+    writer = next(m for m in rds.describe_db_clusters(DBClusterIdentifier="c")["DBClusters"][0]["DBClusterMembers"]
+                  if m["IsClusterWriter"])
+    assert writer["DBInstanceIdentifier"] == "c-2"
+    assert rds.describe_db_instances(DBInstanceIdentifier="c-2")["DBInstances"][0]["DBInstanceStatus"] == "rebooting"
+    key = ("failover", ACCOUNT, EAST, "c")
+    assert key in mi.busy_since()
+    mi.finish_busy(key)
+    assert rds.describe_db_clusters(DBClusterIdentifier="c")["DBClusters"][0]["Status"] == "available"
+    assert rds.describe_db_instances(DBInstanceIdentifier="c-2")["DBInstances"][0]["DBInstanceStatus"] == "available"
+
+
 def test_s3_replication_rules_versions_and_copy(aws):
     s3 = boto3.client("s3", region_name=EAST)
     s3.create_bucket(Bucket="src-b")
