@@ -162,8 +162,8 @@ class DrillRun:
             return _Abort(f"time limit {self.drill.doc.guardrails.time_limit:g}s exceeded ({reason})")
         return _RecoveryFailed(reason)
 
-    def _timeout(self, step: Step, default: float) -> float:
-        timeout = step.timeout if step.timeout is not None else default
+    def _bounded(self, timeout: float) -> float:
+        """A poll's timeout, cut short by what is left of the drill's time limit."""
         left = self.remaining_time()
         return timeout if left is None else min(timeout, left)
 
@@ -217,7 +217,7 @@ class DrillRun:
 
     def _wait(self, step: Step, ctx: StepContext) -> None:
         entry = step.entry
-        timeout = self._timeout(step, DEFAULT_WAIT_TIMEOUT)
+        timeout = self._bounded(step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
         def probe() -> tuple[bool, Any]:
             result = entry.func(ctx, step.params)
@@ -275,9 +275,7 @@ class DrillRun:
             return ok, None
 
         explicit = [s.timeout for s in checks if s.timeout is not None]
-        default = max(explicit) if explicit else max(2 * self.drill.doc.objectives.rto, 60.0)
-        timeout = self._timeout(checks[0], default) if not explicit else self._timeout(
-            max(checks, key=lambda s: s.timeout or 0), default)
+        timeout = self._bounded(max(explicit) if explicit else max(2 * self.drill.doc.objectives.rto, 60.0))
         try:
             recovered_at, _ = wait_until(all_pass, clock=self.clock, interval=self.drill.doc.poll,
                                          timeout=timeout, on_tick=self.tick)
@@ -407,31 +405,20 @@ class DrillRun:
             with contextlib.suppress(Exception):
                 meter.cleanup()
 
-    def rollback(self) -> list[str]:
-        """Undo every journaled change in reverse, then run the scenario's rollback steps."""
+    def rollback(self) -> None:
+        """Undo every journaled change in reverse, then run the scenario's rollback steps.
+        What could not be undone stays pending in the journal (the scorecard lists it)."""
         self.opts.report("  rollback")
-        remaining = undo_all(read_journal(self.journal.path), lambda region: self.context(region),
-                             self.journal, self.opts.report)
+        undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report)
         for step in self.drill.steps.get("rollback", []):
             try:
                 self.run_step(step, record_undo=False)
-            except Exception as exc:  # noqa: BLE001
-                remaining.append(f"rollback step {step.label} failed: {getattr(exc, 'reason', exc)}")
-        return remaining
+            except Exception as exc:  # noqa: BLE001 - journaled as a failed step; the others still run
+                self.opts.report(f"  rollback step {step.label} failed: {getattr(exc, 'reason', exc)}")
 
-    def finish(self, status: str, reason: str | None, remaining: list[str]) -> None:
-        if status == "passed" or status == "failed":
-            events = read_journal(self.journal.path)
-            card = build_scorecard(events)
-            rto_met = card["objectives"]["rto"]["met"]
-            rpo_met = card["objectives"]["rpo"]["met"]
-            if status == "passed" and (not rto_met or rpo_met is False):
-                status = "failed"
-                missed = [n for n, ok in (("RTO", rto_met), ("RPO", rpo_met)) if ok is False]
-                reason = f"objective missed: {', '.join(missed)}"
-        if remaining:
-            status = "rollback-incomplete"
-            reason = (reason + "; " if reason else "") + f"{len(remaining)} change(s) could not be undone"
+    def finish(self, status: str, reason: str | None) -> None:
+        """Record how execution ended. The verdict (objectives met or missed, rollback
+        incomplete) is judged from the journal by `build_scorecard`, not here."""
         self.journal.write("run.finished", status=status, reason=reason)
 
 
@@ -471,8 +458,8 @@ def run_drill(drill: Drill, session: Any, opts: RunOptions) -> RunResult:
             except (Interrupted, KeyboardInterrupt) as exc:
                 status, reason = "aborted", f"interrupted ({exc or 'SIGINT'})"
         with _signals_shielded(opts.report):
-            remaining = run.rollback()
-            run.finish(status, reason, remaining)
+            run.rollback()
+            run.finish(status, reason)
     finally:
         run.journal.close()
     scorecard = write_scorecard(run.run_dir, drill.name, opts.previous_sha256)
@@ -536,9 +523,8 @@ def rollback_run(journal_path: Path, session: Any, clock: Clock | None = None,
 
         remaining = undo_all(events, make_context, journal, report)
         if not any(e["event"] == "run.finished" for e in events):
-            journal.write("run.finished", status="rollback-incomplete" if remaining else "aborted",
-                          reason="the run stopped without finishing (crash or kill); undone by drtool rollback"
-                          + (f"; {len(remaining)} change(s) remain" if remaining else ""))
+            journal.write("run.finished", status="aborted",
+                          reason="the run stopped without finishing (crash or kill); rolled back by drtool rollback")
     finally:
         journal.close()
     card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)

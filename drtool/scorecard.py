@@ -76,6 +76,19 @@ def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
             "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
 
 
+def _verdict(finished: dict[str, Any] | None, events: list[dict[str, Any]], rto_met: bool,
+             rpo_met: bool | None) -> tuple[str, str | None, str]:
+    """(status, reason, ended_at): a run that completed passes only if every objective is met."""
+    if finished is None:
+        return "aborted", "the run stopped without finishing (crash or kill); see the journal", events[-1]["at"]
+    status, reason = finished["status"], finished.get("reason")
+    if status == "passed":
+        missed = [name for name, met in (("RTO", rto_met), ("RPO", rpo_met)) if met is False]
+        if missed:
+            status, reason = "failed", f"objective missed: {', '.join(missed)}"
+    return status, reason, finished["at"]
+
+
 def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -> dict[str, Any]:
     """The scorecard of one run, without `integrity` (see `drtool.integrity.seal`)."""
     started = _first(events, "run.started")
@@ -98,15 +111,10 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
     remaining = [f"{p.summary} [{p.undo.name}]" for p in pending_undos(events)]
     rollback_status = "incomplete" if remaining else ("complete" if had_changes else "not-needed")
 
-    if finished is not None:
-        status = finished["status"]
-        reason = finished.get("reason")
-        ended_at = finished["at"]
-    else:
-        status, reason = "aborted", "the run stopped without finishing (crash or kill); see the journal"
-        ended_at = events[-1]["at"]
+    status, reason, ended_at = _verdict(finished, events, rto["met"], rpo["met"])
     if remaining:
         status = "rollback-incomplete"
+        reason = (reason + "; " if reason else "") + f"{len(remaining)} change(s) could not be undone"
 
     targets = []
     for e in events:
