@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -348,12 +349,13 @@ def coerce_parameter(spec: ParameterSpec, value: Any) -> Any:
     return value
 
 
-def substitute(value: Any, params: dict[str, Any], on_missing) -> Any:  # noqa: ANN001
-    """Replace `${name}` everywhere in `value`. A whole-string placeholder keeps its type."""
+def substitute(value: Any, params: dict[str, Any], on_missing: Callable[[str], None]) -> Any:
+    """Replace `${name}` everywhere in `value`. A whole-string placeholder keeps its type;
+    `on_missing(name)` hears of every placeholder with no value (it is left as written)."""
     if isinstance(value, dict):
-        return {k: substitute(v, params, lambda n, k=k: on_missing(n, k)) for k, v in value.items()}
+        return {k: substitute(v, params, on_missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute(v, params, lambda n, i=i: on_missing(n, i)) for i, v in enumerate(value)]
+        return [substitute(v, params, on_missing) for v in value]
     if not isinstance(value, str):
         return value
     whole = _PLACEHOLDER.fullmatch(value)
@@ -361,14 +363,14 @@ def substitute(value: Any, params: dict[str, Any], on_missing) -> Any:  # noqa: 
         name = whole.group(1)
         if name in params:
             return params[name]
-        on_missing(name, None)
+        on_missing(name)
         return value
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in params:
             return str(params[name])
-        on_missing(name, None)
+        on_missing(name)
         return match.group(0)
 
     return _PLACEHOLDER.sub(replace, value)
@@ -391,10 +393,10 @@ def _bind_steps(loaded: Loaded, scenario: ScenarioDoc, values: dict[str, Any] | 
             base = (phase, index)
             raw = raw_doc.get(phase, [])[index]
 
-            def missing(name: str, sub: Any, base: tuple = base) -> None:
+            def missing(name: str, base: tuple = base) -> None:
                 problems.append(loaded.problem(base, f"unknown parameter ${{{name}}}; declare it under `parameters:`"))
 
-            bound = raw if values is None else substitute(raw, values, lambda n, _k: missing(n, _k))
+            bound = raw if values is None else substitute(raw, values, missing)
             if values is not None:
                 try:
                     step = StepDoc.model_validate(bound)
@@ -459,7 +461,7 @@ def check_scenario(path: str | Path) -> ScenarioDoc:
         for i, _step in enumerate(getattr(doc, phase)):
             raw = loaded.data[phase][i]
             substitute(raw, {k: "x" for k in declared},
-                       lambda n, _k, base=(phase, i): problems.append(
+                       lambda n, base=(phase, i): problems.append(
                            loaded.problem(base, f"unknown parameter ${{{n}}}; declare it under `parameters:`")))
     _bind_steps(loaded, doc, None, problems)
     if problems:
