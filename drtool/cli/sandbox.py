@@ -37,13 +37,18 @@ def up(estate: str) -> int:
         click.echo(f"# global endpoint: {values['endpoint']}/health (follows DNS)")
         for region in sandbox.estate.regions:
             click.echo(f"# {region} endpoint: {values['endpoint.' + region]}/health")
-        click.echo("# drills: drtool run DRILL --sandbox; Ctrl-C stops the sandbox")
+        click.echo("# with these exported, `drtool plan/run DRILL` and the AWS CLI act on this sandbox "
+                   "(`--sandbox` starts a private one instead); Ctrl-C stops it")
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.stop()
-        signal.signal(signal.SIGTERM, previous)
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not cut the stop short
+        try:
+            sandbox.stop()
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGTERM, previous)
     echo_err("sandbox stopped")
     return 0
