@@ -32,7 +32,7 @@ def test_up_prints_exports_serves_and_stops_on_sigterm():
         lines = []
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
-            if line.startswith("# drills"):
+            if "Ctrl-C stops it" in line:
                 break
         exports = dict(x[len("export "):].split("=", 1) for x in lines if x.startswith("export "))
         assert exports["AWS_ACCESS_KEY_ID"] == "testing"
