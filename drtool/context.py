@@ -34,6 +34,7 @@ class StepContext:
     journal: Journal | None = None
     read_only: bool = False
     drill: str = ""
+    undoable: bool = True  # False for the scenario's own rollback steps: journaled, never undone
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
     def client(self, service: str, region: str | None = None) -> Any:
@@ -59,6 +60,8 @@ class StepContext:
         """
         if self.read_only:
             raise ReadOnlyViolation(f"{self.step}: a probe tried to change something ({summary})")
+        if not self.undoable:
+            undo = None
         if undo is not None and undo.region is None:
             undo = UndoSpec(undo.name, undo.params, self.region, undo.account)
         intent = None

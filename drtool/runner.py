@@ -132,10 +132,10 @@ class DrillRun:
 
     # -- contexts ---------------------------------------------------------------------
     def context(self, region: str | None, step: str = "", read_only: bool = False,
-                record_undo: bool = True) -> StepContext:
+                undoable: bool = True) -> StepContext:
         return StepContext(aws=self.session, clock=self.clock, region=region or self.plan.default_region,
-                           run_id=self.run_id, step=step, journal=self.journal if record_undo else None,
-                           read_only=read_only, drill=self.drill.name)
+                           run_id=self.run_id, step=step, journal=self.journal, read_only=read_only,
+                           drill=self.drill.name, undoable=undoable)
 
     # -- checks every poll ------------------------------------------------------------
     def tick(self) -> None:
@@ -178,7 +178,7 @@ class DrillRun:
         mark = {"ok": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "aborted": "ABORTED"}.get(status, status)
         self.opts.report(f"  {step.phase:<8} {step.label:<34} {mark:<7} {detail}")
 
-    def run_step(self, step: Step, record_undo: bool = True) -> None:
+    def run_step(self, step: Step, undoable: bool = True) -> None:
         from drtool.aws.errors import translate
 
         self.tick()
@@ -188,7 +188,7 @@ class DrillRun:
             return
         entry = step.entry
         region = step.region(self.plan.default_region)
-        ctx = self.context(region, step.label, read_only=step.form != "action", record_undo=record_undo)
+        ctx = self.context(region, step.label, read_only=step.form != "action", undoable=undoable)
         if step.form == "wait":
             self._wait(step, ctx)
             return
@@ -412,7 +412,7 @@ class DrillRun:
         undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report)
         for step in self.drill.steps.get("rollback", []):
             try:
-                self.run_step(step, record_undo=False)
+                self.run_step(step, undoable=False)
             except Exception as exc:  # noqa: BLE001 - journaled as a failed step; the others still run
                 self.opts.report(f"  rollback step {step.label} failed: {getattr(exc, 'reason', exc)}")
 

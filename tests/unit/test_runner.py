@@ -242,3 +242,15 @@ def test_restore_outcome_gives_recovery_point_rpo(tmp_path):
 def test_seeded_run_records_the_seed(tmp_path):
     result = run(tmp_path, make_drill(tmp_path))
     assert result.scorecard["run"]["seed"] == 7
+
+
+def test_scenario_rollback_steps_run_last_are_journaled_and_never_undone(tmp_path):
+    scenario = SCENARIO + "rollback:\n  - action: test.flip\n    with: {key: cleanup}\n"
+    result = run(tmp_path, make_drill(tmp_path, scenario=scenario))
+    assert result.exit_code == 0
+    assert STATE["flags"] == {"flag": False, "cleanup": True}
+    events = read_journal(result.run_dir / "journal.jsonl")
+    cleanup = [e for e in events if e["event"] == "change.intent" and e["summary"] == "set cleanup"]
+    assert len(cleanup) == 1 and cleanup[0]["undo"] is None
+    assert [t["phase"] for t in result.scorecard["timeline"]][-2:] == ["rollback", "rollback"]
+    assert result.scorecard["rollback"]["status"] == "complete"
