@@ -76,6 +76,9 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         elif plan.account not in rails.accounts:
             plan.refusals.append(f"account {plan.account} is not in guardrails.accounts "
                                  f"({', '.join(rails.accounts)}); check your credentials or profile")
+        listed = drill.doc.run.account_ids
+        if listed and plan.account not in listed:
+            plan.refusals.append(f"account {plan.account} is not in run.account_ids ({', '.join(listed)})")
 
     if check_account and rails.stop_conditions:
         plan.refusals += _missing_alarms(session, [(c.alarm, c.region or region) for c in rails.stop_conditions])

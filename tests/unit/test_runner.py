@@ -254,3 +254,10 @@ def test_scenario_rollback_steps_run_last_are_journaled_and_never_undone(tmp_pat
     assert len(cleanup) == 1 and cleanup[0]["undo"] is None
     assert [t["phase"] for t in result.scorecard["timeline"]][-2:] == ["rollback", "rollback"]
     assert result.scorecard["rollback"]["status"] == "complete"
+
+
+def test_account_must_also_be_among_run_account_ids(tmp_path):
+    drill = make_drill(tmp_path, drill_extra='run: {account_ids: ["111111111111"]}\n')
+    with pytest.raises(GuardrailRefusal, match="not in run.account_ids"):
+        run(tmp_path, drill)
+    assert STATE["flags"] == {}
