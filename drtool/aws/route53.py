@@ -180,10 +180,27 @@ class FailoverParams(Params):
     ttl: int = Field(default=60, ge=0, description="TTL when the record is created")
 
 
+def _touches_zone(ctx: StepContext, params: FailoverParams) -> list[Resource]:
+    """The hosted zone whose record is changed, with its tags, for `require_tags` (read-only)."""
+    client = ctx.client("route53", params.region)
+    try:
+        zone_id, _name = zone_lookup(client, params.zone)
+    except DrToolError:
+        return [Resource(id=params.zone, type="route53:hostedzone", region="global", attrs={"missing": True})]
+    except Exception as exc:
+        if error_code(exc) != "NoSuchHostedZone":
+            raise
+        return [Resource(id=params.zone, type="route53:hostedzone", region="global", attrs={"missing": True})]
+    tags = client.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id)["ResourceTagSet"].get("Tags", [])
+    return [Resource(id=zone_id, type="route53:hostedzone", region="global", arn=f"arn:aws:route53:::hostedzone/{zone_id}",
+                     tags={t["Key"]: t["Value"] for t in tags})]
+
+
 @action("route53.failover",
         summary="UPSERT a record to `value`, or invert a failover pair's PRIMARY health check (undo: restore either)",
         params=FailoverParams, undo="route53.restore-record", undos=("route53.restore-health-check",),
-        iam=[*READ_IAM, "route53:ChangeResourceRecordSets",
+        touches=_touches_zone,
+        iam=[*READ_IAM, "route53:ChangeResourceRecordSets", "route53:ListTagsForResource",
              "route53:GetHealthCheck", "route53:UpdateHealthCheck"])
 def failover(ctx: StepContext, params: FailoverParams, targets: list[Resource]) -> Outcome:
     client = ctx.client("route53", params.region)

@@ -102,3 +102,20 @@ def test_rds_touches_report_tags_and_missing(aws, session):
     cluster = ACTIONS.get("rds.failover-cluster")
     [no_cluster] = cluster.extra["touches"](ctx, cluster.params(cluster="nope"))
     assert no_cluster.attrs["missing"] is True and no_cluster.type == "rds:cluster"
+
+
+def test_route53_zone_tags_feed_require_tags(aws, session):
+    from drtool.context import StepContext
+    from drtool.registry import ACTIONS, load_builtins
+
+    load_builtins()
+    r53 = boto3.client("route53", region_name="us-east-1")
+    zone = r53.create_hosted_zone(Name="shop.example.com.", CallerReference="x")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone,
+                                 AddTags=[{"Key": "drill", "Value": "allowed"}])
+    ctx = StepContext(aws=session, clock=FakeClock(), region="us-east-1", run_id="plan", read_only=True)
+    entry = ACTIONS.get("route53.failover")
+    [found] = entry.extra["touches"](ctx, entry.params(zone="shop.example.com", record="app"))
+    assert found.id == zone and found.tags == {"drill": "allowed"} and not found.attrs.get("missing")
+    [gone] = entry.extra["touches"](ctx, entry.params(zone="nope.example.com", record="app"))
+    assert gone.attrs["missing"] is True
