@@ -71,6 +71,21 @@ def rfc3339(epoch: float | None) -> str | None:
         f"{int(round(epoch * 1000)) % 1000:03d}Z"
 
 
+def to_epoch(value: datetime | float | int | None) -> float | None:
+    """Epoch seconds from a boto3 timestamp (aware datetime), a naive UTC datetime (moto's
+    internals) or a number; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return float(value)
+
+
+def to_datetime(epoch: float | None) -> datetime | None:
+    """An aware UTC datetime (what boto3 takes for timestamps); None stays None."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
 def parse_rfc3339(text: str | None) -> float | None:
     if text is None:
         return None

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from drtool.aws.arns import arn_region
 from drtool.aws.errors import call_aws, error_code, translate
 from drtool.backups.model import (
     DYNAMODB_TABLE,
@@ -42,12 +43,11 @@ from drtool.backups.model import (
     Key,
     ProtectedResource,
     RecoveryPoint,
-    arn_region,
-    epoch,
     resource_key,
     tag_dict,
 )
 from drtool.context import RUN_TAG
+from drtool.timing import to_epoch
 
 TagQuery = dict[str, list[str]]  # key -> accepted values (AND across keys, OR within one)
 
@@ -247,7 +247,7 @@ class _Joiner:
                     self.add(key, at, "ebs-snapshot", snap["SnapshotId"], region)
 
     def _ebs_source(self, snap: dict, region: str, index: dict[str, dict[str, dict]]) -> tuple[Key | None, float | None]:
-        at = epoch(snap.get("StartTime"))
+        at = to_epoch(snap.get("StartTime"))
         volume = snap.get("VolumeId") or PLACEHOLDER_VOLUME
         key = self.volumes.get(volume)
         if key is not None and key[1] == region:
@@ -257,7 +257,7 @@ class _Joiner:
             source = index.get(copied[2], {}).get(copied[1])
             source_key = self.volumes.get(source.get("VolumeId", "")) if source else None
             if source_key is not None and source_key[1] == copied[2]:
-                return source_key, epoch(source.get("StartTime"))
+                return source_key, to_epoch(source.get("StartTime"))
         for value in tag_dict(snap.get("Tags")).values():
             for vid in VOLUME_ID.findall(value):
                 if vid in self.volumes and vid != PLACEHOLDER_VOLUME:
@@ -273,12 +273,12 @@ class _Joiner:
             for db in items:
                 key = (RDS_INSTANCE, region, db["DBInstanceIdentifier"])
                 if not db.get("DBClusterIdentifier") and db.get("BackupRetentionPeriod"):
-                    self.add(key, epoch(db.get("LatestRestorableTime")), "rds-pitr", "LatestRestorableTime", region)
+                    self.add(key, to_epoch(db.get("LatestRestorableTime")), "rds-pitr", "LatestRestorableTime", region)
         for region, items in fetched.db_clusters.items():
             for cluster in items:
                 key = (RDS_CLUSTER, region, cluster["DBClusterIdentifier"])
                 if cluster.get("BackupRetentionPeriod"):
-                    self.add(key, epoch(cluster.get("LatestRestorableTime")), "rds-pitr", "LatestRestorableTime",
+                    self.add(key, to_epoch(cluster.get("LatestRestorableTime")), "rds-pitr", "LatestRestorableTime",
                              region)
         for region, items in fetched.automated.items():
             for backup in items:
@@ -286,7 +286,7 @@ class _Joiner:
                 key = (RDS_INSTANCE, source, backup.get("DBInstanceIdentifier", ""))
                 latest = (backup.get("RestoreWindow") or {}).get("LatestTime")
                 if source != region:
-                    self.add(key, epoch(latest), "rds-replicated-backup", backup.get("DBInstanceAutomatedBackupsArn",
+                    self.add(key, to_epoch(latest), "rds-replicated-backup", backup.get("DBInstanceAutomatedBackupsArn",
                                                                                     "automated-backup"), region)
 
     def _snapshots(self, by_region: dict[str, list[dict]], rtype: str, id_field: str,
@@ -310,7 +310,7 @@ class _Joiner:
                     others = [k for k in by_name.get(name, []) if k[1] != region]
                     key = others[0] if len(others) == 1 and snap.get("SnapshotType") != "automated" else None
                 if key in wanted:
-                    at = epoch(snap.get("OriginalSnapshotCreateTime") or snap.get("SnapshotCreateTime"))
+                    at = to_epoch(snap.get("OriginalSnapshotCreateTime") or snap.get("SnapshotCreateTime"))
                     self.add(key, at, kind, snap.get(ref_field, ""), region)
 
     def dynamodb(self, fetched: _Fetched) -> None:
@@ -318,18 +318,18 @@ class _Joiner:
             for backup in backups:
                 key = (DYNAMODB_TABLE, region, backup.get("TableName", ""))
                 if backup.get("BackupStatus") == "AVAILABLE":
-                    self.add(key, epoch(backup.get("BackupCreationDateTime")), "dynamodb-backup",
+                    self.add(key, to_epoch(backup.get("BackupCreationDateTime")), "dynamodb-backup",
                              backup["BackupArn"], region)
         for key, pitr in fetched.pitr.items():
             if pitr and pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
-                self.add(key, epoch(pitr.get("LatestRestorableDateTime")), "dynamodb-pitr",
+                self.add(key, to_epoch(pitr.get("LatestRestorableDateTime")), "dynamodb-pitr",
                          "LatestRestorableDateTime", key[1])
 
     def aws_backup(self, fetched: _Fetched) -> None:
         for (region, _vault), items in fetched.recovery_points.items():
             for point in items:
                 if point.get("Status") == "COMPLETED":
-                    self.add(resource_key(point.get("ResourceArn", "")), epoch(point.get("CreationDate")),
+                    self.add(resource_key(point.get("ResourceArn", "")), to_epoch(point.get("CreationDate")),
                              "aws-backup", point["RecoveryPointArn"], region)
 
     def result(self) -> dict[Key, list[RecoveryPoint]]:

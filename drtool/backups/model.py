@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from drtool.aws.arns import parse_arn
 
 # Resource types, named as the Resource Groups Tagging API names them.
 EBS_VOLUME = "ec2:volume"
@@ -16,9 +16,6 @@ EFS_FILE_SYSTEM = "elasticfilesystem:file-system"
 RESOURCE_TYPES = (EBS_VOLUME, RDS_INSTANCE, RDS_CLUSTER, DYNAMODB_TABLE, EFS_FILE_SYSTEM)
 
 Key = tuple[str, str, str]  # (type, region, id)
-
-_ARN = re.compile(r"^arn:[\w-]+:(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<rest>.+)$")
-
 
 @dataclass
 class ProtectedResource:
@@ -53,10 +50,10 @@ class RecoveryPoint:
 
 def resource_key(arn: str) -> Key | None:
     """(type, region, id) of a resource ARN, or None for a type drtool does not judge."""
-    match = _ARN.match(arn)
-    if not match:
+    parsed = parse_arn(arn)
+    if parsed is None:
         return None
-    service, region, rest = match["service"], match["region"], match["rest"]
+    service, region, rest = parsed.service, parsed.region, parsed.resource
     if service == "ec2" and rest.startswith("volume/"):
         return (EBS_VOLUME, region, rest.split("/", 1)[1])
     if service == "rds" and rest.startswith("db:"):
@@ -68,26 +65,6 @@ def resource_key(arn: str) -> Key | None:
     if service == "elasticfilesystem" and rest.startswith("file-system/"):
         return (EFS_FILE_SYSTEM, region, rest.split("/", 1)[1])
     return None
-
-
-def arn_region(arn: str) -> str | None:
-    match = _ARN.match(arn)
-    return match["region"] if match else None
-
-
-def arn_resource(arn: str) -> str | None:
-    """The part after `account:` (e.g. `snapshot:name`, `table/t`)."""
-    match = _ARN.match(arn)
-    return match["rest"] if match else None
-
-
-def epoch(value: datetime | float | int | None) -> float | None:
-    """A boto3 timestamp (aware datetime) or epoch number as epoch seconds."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value)
 
 
 def tag_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:

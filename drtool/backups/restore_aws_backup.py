@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from drtool.backups.inventory import paginate
-from drtool.backups.model import DYNAMODB_TABLE, EBS_VOLUME, RDS_INSTANCE, epoch, resource_key
+from drtool.backups.model import DYNAMODB_TABLE, EBS_VOLUME, RDS_INSTANCE, resource_key
 from drtool.backups.restore_common import (
     BUSY_WAIT_S,
     POLL_S,
@@ -23,7 +23,7 @@ from drtool.context import StepContext
 from drtool.errors import DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
-from drtool.timing import PollTimeout, rfc3339, wait_until
+from drtool.timing import PollTimeout, rfc3339, to_epoch, wait_until
 
 RESTORE_JOBS: dict[str, list[tuple[str, str]]] = {}  # run id -> [(region, restore job id)] started here
 
@@ -82,7 +82,7 @@ def backup_start_restore(ctx: StepContext, params: StartRestoreParams, targets: 
                      resources=[arn])
     job_id = out["RestoreJobId"]
     RESTORE_JOBS.setdefault(ctx.run_id, []).append((region, job_id))
-    at = epoch(point.get("CreationDate"))
+    at = to_epoch(point.get("CreationDate"))
     return Outcome(f"Started restore job {job_id} of recovery point {arn} (taken {rfc3339(at)}).",
                    {"restore_job_id": job_id, "recovery_point": arn, "recovery_point_at": at, "region": region})
 
@@ -181,7 +181,7 @@ def backup_restore_job_completed(ctx: StepContext, params: RestoreJobParams) -> 
     job = client.describe_restore_job(RestoreJobId=job_id)
     status = job.get("Status")
     data = {"restore_job_id": job_id, "status": status, "created_resource_arn": job.get("CreatedResourceArn"),
-            "completed_at": epoch(job.get("CompletionDate"))}
+            "completed_at": to_epoch(job.get("CompletionDate"))}
     if status == "COMPLETED":
         return ProbeResult(True, f"Restore job {job_id} completed: {job.get('CreatedResourceArn')}.", data)
     tail = f": {job['StatusMessage']}" if job.get("StatusMessage") else ""

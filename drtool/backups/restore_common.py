@@ -6,11 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from drtool.aws.errors import error_code
-from drtool.backups.model import epoch
 from drtool.context import StepContext
 from drtool.errors import DrToolError
 from drtool.registry import Params
-from drtool.timing import PollTimeout, wait_until
+from drtool.timing import PollTimeout, to_epoch, wait_until
 
 RESTORED_FROM_TAG = "drtool:restored-from"
 POLL_S = 15.0
@@ -47,4 +46,4 @@ def retry_busy(ctx: StepContext, call: Callable[[], Any], busy: tuple[str, ...],
 
 
 def newest(items: list[dict[str, Any]], time_field: str) -> dict[str, Any] | None:
-    return max(items, key=lambda i: epoch(i.get(time_field)) or 0.0, default=None)
+    return max(items, key=lambda i: to_epoch(i.get(time_field)) or 0.0, default=None)

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from drtool.aws.errors import error_code
 from drtool.backups.inventory import paginate
-from drtool.backups.model import epoch, tag_dict
+from drtool.backups.model import tag_dict
 from drtool.backups.restore_common import (
     RESTORED_FROM_TAG,
     is_missing,
@@ -21,7 +21,7 @@ from drtool.context import RUN_TAG, StepContext
 from drtool.errors import DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
-from drtool.timing import rfc3339
+from drtool.timing import rfc3339, to_epoch
 
 
 class DynamoRestoreParams(Params):
@@ -35,14 +35,14 @@ def _dynamo_backup(client: Any, table: str, backup_arn: str | None) -> tuple[str
         details = client.describe_backup(BackupArn=backup_arn)["BackupDescription"]["BackupDetails"]
         if details.get("BackupStatus") != "AVAILABLE":
             raise DrToolError(f"backup {backup_arn} is {details.get('BackupStatus')}, not AVAILABLE")
-        return backup_arn, epoch(details.get("BackupCreationDateTime"))
+        return backup_arn, to_epoch(details.get("BackupCreationDateTime"))
     found = [b for b in paginate(client.list_backups, "dynamodb:ListBackups", "BackupSummaries",
                                  "ExclusiveStartBackupArn", "LastEvaluatedBackupArn", TableName=table,
                                  BackupType="ALL") if b.get("BackupStatus") == "AVAILABLE"]
     latest = newest(found, "BackupCreationDateTime")
     if latest is None:
         raise DrToolError(f"no available on-demand backup of DynamoDB table {table}")
-    return latest["BackupArn"], epoch(latest.get("BackupCreationDateTime"))
+    return latest["BackupArn"], to_epoch(latest.get("BackupCreationDateTime"))
 
 
 def _table(client: Any, name: str) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from drtool.backups.inventory import paginate
-from drtool.backups.model import epoch
 from drtool.backups.restore_common import (
     RESTORED_FROM_TAG,
     is_missing,
@@ -20,7 +19,7 @@ from drtool.context import RUN_TAG, StepContext
 from drtool.errors import DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
-from drtool.timing import rfc3339
+from drtool.timing import rfc3339, to_epoch
 
 
 class Ec2RestoreVolumeParams(Params):
@@ -73,7 +72,7 @@ def ec2_restore_volume(ctx: StepContext, params: Ec2RestoreVolumeParams, targets
                      undo=UndoSpec("ec2.delete-restored-volume",
                                    {"run_id": ctx.run_id, "restored_from": params.volume, "region": region}, region),
                      resources=[params.volume])
-    at = epoch(snap.get("StartTime"))
+    at = to_epoch(snap.get("StartTime"))
     return Outcome(f"Creating volume {out['VolumeId']} in {az} from snapshot {snap['SnapshotId']} of "
                    f"{params.volume} (taken {rfc3339(at)}).",
                    {"volume_id": out["VolumeId"], "recovery_point": snap["SnapshotId"], "recovery_point_at": at,

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from drtool.backups.inventory import paginate
-from drtool.backups.model import epoch, tag_dict
+from drtool.backups.model import tag_dict
 from drtool.backups.restore_common import (
     RESTORED_FROM_TAG,
     is_missing,
@@ -20,7 +20,7 @@ from drtool.context import RUN_TAG, StepContext
 from drtool.errors import DrToolError
 from drtool.registry import Params, action, undo
 from drtool.resources import Outcome, Resource, UndoSpec
-from drtool.timing import rfc3339
+from drtool.timing import rfc3339, to_epoch
 
 
 class RdsRestoreParams(Params):
@@ -75,7 +75,7 @@ def rds_restore_snapshot(ctx: StepContext, params: RdsRestoreParams, targets: li
                undo=UndoSpec("rds.delete-restored-instance",
                              {"db_instance": params.target, "run_id": ctx.run_id, "region": region}, region),
                resources=[params.target])
-    at = epoch(snap.get("OriginalSnapshotCreateTime") or snap.get("SnapshotCreateTime"))
+    at = to_epoch(snap.get("OriginalSnapshotCreateTime") or snap.get("SnapshotCreateTime"))
     return Outcome(f"Restoring snapshot {sid} of {params.db_instance} (taken {rfc3339(at)}) as {params.target}.",
                    {"db_instance": params.target, "recovery_point": sid, "recovery_point_at": at, "region": region})
 

@@ -72,11 +72,10 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from drtool.backups.model import arn_region, arn_resource
-from drtool.timing import Clock, FakeClock, SystemClock
+from drtool.aws.arns import arn_region, arn_resource
+from drtool.timing import Clock, FakeClock, SystemClock, to_datetime, to_epoch
 
 OPERATIONS = ("StartBackupJob", "DescribeBackupJob", "ListBackupJobs", "ListRecoveryPointsByResource",
               "ListRecoveryPointsByBackupVault", "DescribeRecoveryPoint", "StartCopyJob", "DescribeCopyJob",
@@ -99,14 +98,6 @@ class _Http:
         self.headers: dict[str, str] = {}
         self.content = b""
         self.raw = None
-
-
-def _dt(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def _epoch(value: Any) -> float | None:
-    return value.timestamp() if isinstance(value, datetime) else value
 
 
 def resource_type(arn: str) -> str:
@@ -139,11 +130,11 @@ class RecoveryPoint:
     def summary(self) -> dict[str, Any]:
         item = {"RecoveryPointArn": self.arn, "BackupVaultName": self.vault, "BackupVaultArn": self.vault_arn,
                 "ResourceArn": self.resource_arn, "ResourceType": self.resource_type,
-                "Status": self.status, "CreationDate": _dt(self.created_at), "BackupSizeInBytes": 0,
+                "Status": self.status, "CreationDate": to_datetime(self.created_at), "BackupSizeInBytes": 0,
                 "IsEncrypted": False, "IsParent": False,
                 "ResourceName": re.split(r"[/:]", arn_resource(self.resource_arn) or "")[-1]}
         if self.completed_at is not None:
-            item["CompletionDate"] = _dt(self.completed_at)
+            item["CompletionDate"] = to_datetime(self.completed_at)
         if self.source_vault_arn:
             item["SourceBackupVaultArn"] = self.source_vault_arn
         if self.iam_role_arn:
@@ -303,7 +294,7 @@ class FakeBackup:
 
     @staticmethod
     def _created_filter(items: Iterable[Any], params: dict[str, Any], attr: str = "created_at") -> list[Any]:
-        after, before = _epoch(params.get("ByCreatedAfter")), _epoch(params.get("ByCreatedBefore"))
+        after, before = to_epoch(params.get("ByCreatedAfter")), to_epoch(params.get("ByCreatedBefore"))
         return [i for i in items if (after is None or getattr(i, attr) >= after)
                 and (before is None or getattr(i, attr) <= before)]
 
@@ -338,7 +329,7 @@ class FakeBackup:
             job.recovery_point_arn = job.native.get("arn") or \
                 f"arn:aws:backup:{region}:{self.account_id}:recovery-point:{uuid.uuid4()}"
         return {"BackupJobId": job.id, "RecoveryPointArn": job.recovery_point_arn,
-                "CreationDate": _dt(job.created_at), "IsParent": False}
+                "CreationDate": to_datetime(job.created_at), "IsParent": False}
 
     def _native_backup(self, region: str, arn: str, job_id: str) -> dict[str, str]:
         rest = arn_resource(arn) or ""
@@ -376,10 +367,10 @@ class FakeBackup:
         out = {"AccountId": job.account, "BackupJobId": job.id, "BackupVaultName": job.vault,
                "BackupVaultArn": job.vault_arn, "RecoveryPointArn": job.recovery_point_arn,
                "ResourceArn": job.resource_arn, "ResourceType": job.resource_type,
-               "CreationDate": _dt(job.created_at), "State": job.state, "PercentDone": self._percent(job),
-               "IamRoleArn": job.params.get("IamRoleArn", ""), "ExpectedCompletionDate": _dt(job.done_at)}
+               "CreationDate": to_datetime(job.created_at), "State": job.state, "PercentDone": self._percent(job),
+               "IamRoleArn": job.params.get("IamRoleArn", ""), "ExpectedCompletionDate": to_datetime(job.done_at)}
         if job.completed_at is not None:
-            out["CompletionDate"] = _dt(job.completed_at)
+            out["CompletionDate"] = to_datetime(job.completed_at)
         if job.message:
             out["StatusMessage"] = job.message
         return out
@@ -456,7 +447,7 @@ class FakeBackup:
             job.native = self._safe(job, lambda: self._native_copy(point, dest_region, job.id)) or {}
             job.dest_recovery_point_arn = job.native.get("arn") or \
                 f"arn:aws:backup:{dest_region}:{self.account_id}:recovery-point:{uuid.uuid4()}"
-        return {"CopyJobId": job.id, "CreationDate": _dt(job.created_at), "IsParent": False}
+        return {"CopyJobId": job.id, "CreationDate": to_datetime(job.created_at), "IsParent": False}
 
     def _native_copy(self, point: RecoveryPoint, dest: str, job_id: str) -> dict[str, str]:
         native = point.native
@@ -489,10 +480,10 @@ class FakeBackup:
         out = {"AccountId": job.account, "CopyJobId": job.id, "SourceBackupVaultArn": job.vault_arn,
                "SourceRecoveryPointArn": job.recovery_point_arn, "DestinationBackupVaultArn": job.dest_vault_arn,
                "DestinationRecoveryPointArn": job.dest_recovery_point_arn, "ResourceArn": job.resource_arn,
-               "ResourceType": job.resource_type, "CreationDate": _dt(job.created_at), "State": job.state,
+               "ResourceType": job.resource_type, "CreationDate": to_datetime(job.created_at), "State": job.state,
                "IamRoleArn": job.params.get("IamRoleArn", "")}
         if job.completed_at is not None:
-            out["CompletionDate"] = _dt(job.completed_at)
+            out["CompletionDate"] = to_datetime(job.completed_at)
         if job.message:
             out["StatusMessage"] = job.message
         return out
@@ -560,13 +551,13 @@ class FakeBackup:
         point = self.recovery_points.get(job.recovery_point_arn)
         out = {"AccountId": job.account, "RestoreJobId": job.id, "RecoveryPointArn": job.recovery_point_arn,
                "SourceResourceArn": job.resource_arn, "BackupVaultArn": job.vault_arn,
-               "CreationDate": _dt(job.created_at), "Status": job.state, "PercentDone": self._percent(job),
+               "CreationDate": to_datetime(job.created_at), "Status": job.state, "PercentDone": self._percent(job),
                "IamRoleArn": job.params.get("IamRoleArn", ""), "ResourceType": job.resource_type,
                "ExpectedCompletionTimeMinutes": max(1, round((job.done_at - job.created_at) / 60))}
         if point is not None:
-            out["RecoveryPointCreationDate"] = _dt(point.created_at)
+            out["RecoveryPointCreationDate"] = to_datetime(point.created_at)
         if job.completed_at is not None:
-            out["CompletionDate"] = _dt(job.completed_at)
+            out["CompletionDate"] = to_datetime(job.completed_at)
         if job.created_resource_arn:
             out["CreatedResourceArn"] = job.created_resource_arn
         if job.message:

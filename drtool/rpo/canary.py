@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from drtool.durations import format_duration
@@ -19,18 +18,6 @@ def _err(exc: BaseException) -> str:
 
     code = error_code(exc)
     return f"{code}: {exc}" if code and code not in str(exc) else f"{type(exc).__name__}: {exc}"
-
-
-def _epoch(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value)
-
-
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 # --- canary stores ---------------------------------------------------------------------

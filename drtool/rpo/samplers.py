@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from drtool.aws.arns import parse_arn
 from drtool.durations import format_duration
-from drtool.rpo.canary import _dt, _epoch, _err
+from drtool.rpo.canary import _err
 from drtool.rpo.config import RecoveryPointConfig, ReplicationLagConfig, RpoMeasurement
-from drtool.timing import rfc3339
+from drtool.timing import rfc3339, to_datetime, to_epoch
 
 
 class _FaultSampler:
@@ -58,18 +59,13 @@ class _FaultSampler:
         raise NotImplementedError
 
 
-def _arn_parts(arn: str) -> tuple[str, str, str]:
-    """(service, region, resource) of an ARN."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        raise ValueError(f"not an ARN: {arn!r}")
-    return parts[2], parts[3], parts[5]
-
-
 def recovery_points(ctx: Any, arn: str, region: str | None = None) -> list[tuple[str, float]]:
     """(description, point in time) of every recovery point of the resource: one list call per
     kind (paginated), never one call per snapshot."""
-    service, arn_region, resource = _arn_parts(arn)
+    parsed = parse_arn(arn)
+    if parsed is None:
+        raise ValueError(f"not an ARN: {arn!r}")
+    service, arn_region, resource = parsed.service, parsed.region, parsed.resource
     region = region or arn_region or ctx.region
     points: list[tuple[str, float]] = []
     if service == "rds" and resource.startswith(("db:", "cluster:")):
@@ -83,25 +79,25 @@ def recovery_points(ctx: Any, arn: str, region: str | None = None) -> list[tuple
             pages = client.get_paginator("describe_db_cluster_snapshots").paginate(DBClusterIdentifier=name)
             snaps = [s for p in pages for s in p["DBClusterSnapshots"]]
             ids, live = "DBClusterSnapshotIdentifier", client.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
-        points += [(f"snapshot {s[ids]}", _epoch(s["SnapshotCreateTime"]) or 0.0) for s in snaps
+        points += [(f"snapshot {s[ids]}", to_epoch(s["SnapshotCreateTime"]) or 0.0) for s in snaps
                    if s.get("Status") == "available" and s.get("SnapshotCreateTime")]
         if live and live[0].get("LatestRestorableTime") and live[0].get("BackupRetentionPeriod", 1):
-            points.append(("point-in-time restore", _epoch(live[0]["LatestRestorableTime"]) or 0.0))
+            points.append(("point-in-time restore", to_epoch(live[0]["LatestRestorableTime"]) or 0.0))
     elif service == "dynamodb" and resource.startswith("table/"):
         client = ctx.client("dynamodb", region)
         name = resource.split("/")[1]
         pages = client.get_paginator("list_backups").paginate(TableName=name)
-        points += [(f"backup {b['BackupName']}", _epoch(b["BackupCreationDateTime"]) or 0.0)
+        points += [(f"backup {b['BackupName']}", to_epoch(b["BackupCreationDateTime"]) or 0.0)
                    for p in pages for b in p["BackupSummaries"] if b.get("BackupStatus") == "AVAILABLE"]
         pitr = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"].get(
             "PointInTimeRecoveryDescription") or {}
         if pitr.get("PointInTimeRecoveryStatus") == "ENABLED" and pitr.get("LatestRestorableDateTime"):
-            points.append(("point-in-time restore", _epoch(pitr["LatestRestorableDateTime"]) or 0.0))
+            points.append(("point-in-time restore", to_epoch(pitr["LatestRestorableDateTime"]) or 0.0))
     elif service == "ec2" and resource.startswith("volume/"):
         client = ctx.client("ec2", region)
         pages = client.get_paginator("describe_snapshots").paginate(
             OwnerIds=["self"], Filters=[{"Name": "volume-id", "Values": [resource.split("/")[1]]}])
-        points += [(f"snapshot {s['SnapshotId']}", _epoch(s["StartTime"]) or 0.0)
+        points += [(f"snapshot {s['SnapshotId']}", to_epoch(s["StartTime"]) or 0.0)
                    for p in pages for s in p["Snapshots"] if s.get("State") == "completed"]
     else:
         raise ValueError(f"recovery-point supports RDS instances/clusters, DynamoDB tables and EBS volumes, "
@@ -177,8 +173,8 @@ class ReplicationLagMeter(_FaultSampler):
             except ValueError as exc:
                 return RpoMeasurement(self.method, None, f"{exc}; replication lag not measured.")
         points = self.ctx.client("cloudwatch", self.region).get_metric_statistics(
-            Namespace=namespace, MetricName=metric, Dimensions=dims, StartTime=_dt(fault_at - self.cfg.lookback),
-            EndTime=_dt(fault_at), Period=60, Statistics=["Maximum"])["Datapoints"]
+            Namespace=namespace, MetricName=metric, Dimensions=dims, StartTime=to_datetime(fault_at - self.cfg.lookback),
+            EndTime=to_datetime(fault_at), Period=60, Statistics=["Maximum"])["Datapoints"]
         evidence = {"namespace": namespace, "metric": metric, "dimensions": {d["Name"]: d["Value"] for d in dims},
                     "region": self.region, "fault_at": rfc3339(fault_at), "datapoints": len(points)}
         if not points:
@@ -188,9 +184,9 @@ class ReplicationLagMeter(_FaultSampler):
                 "replication lag was not measured."), evidence)
         newest = max(points, key=lambda p: p["Timestamp"])
         lag = float(newest["Maximum"])
-        evidence.update(sampled_at=rfc3339(_epoch(newest["Timestamp"])), value=lag, unit=newest.get("Unit"))
+        evidence.update(sampled_at=rfc3339(to_epoch(newest["Timestamp"])), value=lag, unit=newest.get("Unit"))
         return RpoMeasurement(self.method, lag, f"{metric} of {self.name} ({self.region}) was "
-                              f"{format_duration(lag)} at {rfc3339(_epoch(newest['Timestamp']))}, the newest "
+                              f"{format_duration(lag)} at {rfc3339(to_epoch(newest['Timestamp']))}, the newest "
                               "datapoint before the fault.", evidence)
 
 

@@ -32,3 +32,14 @@ def test_wait_until_tick_can_abort():
 
     with pytest.raises(RuntimeError, match="stop"):
         wait_until(lambda: (False, None), clock=clock, interval=1, timeout=10, on_tick=tick)
+
+
+def test_epoch_conversions_treat_naive_datetimes_as_utc():
+    from datetime import UTC, datetime
+
+    from drtool.timing import to_datetime, to_epoch
+
+    aware = datetime(2026, 1, 1, tzinfo=UTC)
+    assert to_epoch(aware) == to_epoch(datetime(2026, 1, 1)) == 1767225600.0
+    assert to_epoch(None) is None and to_epoch(5) == 5.0
+    assert to_datetime(1767225600.0) == aware and to_datetime(None) is None
