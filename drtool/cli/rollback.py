@@ -47,13 +47,16 @@ def command(run: str, yes: bool, results: str, profile: str | None, region: str 
 
     journal = find_journal(run, results)
     chain = open_store(str(journal.parent.parent.parent)).previous_digest
-    pending = pending_undos(read_journal(journal))
+    events = read_journal(journal)
+    started = next((e for e in events if e["event"] == "run.started"), None)
+    aws = (started or {}).get("aws", {})
+    session = AwsSession(profile=profile or aws.get("profile"), region=region or aws.get("default_region"),
+                         role_arn=aws.get("role_arn"), external_id=aws.get("external_id"))
+    pending = pending_undos(events)
     if not pending:
         click.echo(f"nothing to undo in {journal}")
-        started = next((e for e in read_journal(journal) if e["event"] == "run.started"), {})
         if started and not (journal.parent / "scorecard.json").exists():
-            session = AwsSession(profile=profile, region=region or started.get("aws", {}).get("default_region"))
-            rollback_run(journal, session, previous_sha256=chain)
+            rollback_run(journal, session, previous_sha256=chain)   # a crashed run still gets its scorecard
         return 0
     click.echo(f"{len(pending)} change(s) to undo from {journal}:")
     for item in pending:
@@ -64,10 +67,6 @@ def command(run: str, yes: bool, results: str, profile: str | None, region: str 
                                    "pass --yes; nothing was changed")
         if not click.confirm("Undo them now?", default=False):
             raise GuardrailRefusal("confirmation", "the operator declined", "nothing was changed")
-    started = next((e for e in read_journal(journal) if e["event"] == "run.started"), {})
-    aws = started.get("aws", {})
-    session = AwsSession(profile=profile or aws.get("profile"), region=region or aws.get("default_region"),
-                         role_arn=aws.get("role_arn"), external_id=aws.get("external_id"))
     remaining, _card = rollback_run(journal, session, report=report, previous_sha256=chain)
     if remaining:
         raise RollbackIncomplete(remaining, str(journal))
