@@ -59,7 +59,7 @@ def make_session(drill: Drill | None = None, *, profile: str | None = None, regi
     from drtool.aws.session import AwsSession
 
     aws = drill.doc.aws if drill is not None else None
-    region = region or (aws.region if aws else None) or (drill.doc.run.regions[0] if drill and drill.doc.run.regions else None)
+    region = region or (drill.home_region if drill is not None else None)
     return AwsSession(profile=profile or (aws.profile if aws else None), region=region,
                       role_arn=aws.role_arn if aws else None, external_id=aws.external_id if aws else None)
 
@@ -105,5 +105,4 @@ def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None
     with Sandbox.load(estate) as sb:          # entering starts it
         overrides = sandbox_overrides(doc.sandbox.parameters, sb.values())
         drill = load_drill(path, overrides=overrides)
-        default_region = region or doc.aws.region or (doc.run.regions[0] if doc.run.regions else None)
-        yield drill, sb.session(default_region), "sandbox"
+        yield drill, sb.session(region or drill.home_region), "sandbox"

@@ -224,6 +224,17 @@ class Drill:
     def all_steps(self) -> list[Step]:
         return [s for phase in PHASES for s in self.steps.get(phase, [])]
 
+    @property
+    def home_region(self) -> str | None:
+        """The drill's own default region: `aws.region`, else the first of `run.regions`."""
+        return self.doc.aws.region or (self.doc.run.regions[0] if self.doc.run.regions else None)
+
+    def regions(self, default: str | None) -> list[str]:
+        """Every region the drill acts or watches in (steps, `run.regions`, stop conditions)."""
+        found = {s.region(default) for s in self.all_steps() if s.form != "manual"} | set(self.doc.run.regions)
+        found |= {c.region or default for c in self.doc.guardrails.stop_conditions}
+        return sorted(r for r in found if r)
+
 
 # --- loading --------------------------------------------------------------------------
 

@@ -31,10 +31,7 @@ class Plan:
 
     @property
     def regions(self) -> list[str]:
-        found = {s.region(self.default_region) for s in self.drill.all_steps() if s.form != "manual"}
-        found |= set(self.drill.doc.run.regions)
-        found |= {c.region or self.default_region for c in self.drill.doc.guardrails.stop_conditions}
-        return sorted(r for r in found if r)
+        return self.drill.regions(self.default_region)
 
 
 def step_key(step: Step) -> str:
@@ -42,13 +39,14 @@ def step_key(step: Step) -> str:
 
 
 def default_region(drill: Drill, session: Any) -> str:
+    """`aws.region`, else the session's region, else the first of `run.regions`."""
     if drill.doc.aws.region:
         return drill.doc.aws.region
     try:
         return session.default_region
     except Exception:  # noqa: BLE001 - fall back to the drill's own region list
-        if drill.doc.run.regions:
-            return drill.doc.run.regions[0]
+        if drill.home_region:
+            return drill.home_region
         raise
 
 

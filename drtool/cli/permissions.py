@@ -16,10 +16,6 @@ def command(drill: str, regions: tuple[str, ...]) -> int:
     from drtool.permissions import policy_for
 
     loaded = load_drill(drill)
-    found = set(regions)
-    if not found:
-        default = loaded.doc.aws.region or (loaded.doc.run.regions[0] if loaded.doc.run.regions else None)
-        found = {s.region(default) for s in loaded.all_steps() if s.form != "manual"} | set(loaded.doc.run.regions)
-        found |= {c.region for c in loaded.doc.guardrails.stop_conditions}
-    click.echo(json.dumps(policy_for(loaded, sorted(r for r in found if r)), indent=2))
+    scope = sorted(regions) if regions else loaded.regions(loaded.home_region)
+    click.echo(json.dumps(policy_for(loaded, scope), indent=2))
     return 0
