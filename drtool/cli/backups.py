@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from drtool.cli.common import aws_options, echo_err
-
-
-def _regions_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`aws_options`, with `--region` repeatable: one check can look across regions."""
-    func = aws_options(func)
-    params = func.__click_params__  # type: ignore[attr-defined]
-    for index, param in enumerate(params):
-        if param.name == "region":
-            params[index] = click.Option(["--region"], multiple=True, metavar="REGION",
-                                         help="Region to check; repeat for several (default: AWS_REGION / profile).")
-    return func
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, list[str]]:
@@ -62,7 +50,7 @@ def command() -> None:
 @click.option("--copy-region", "copy_regions", multiple=True, metavar="REGION",
               help="Require a copy no older than the RPO in this region; repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of a table.")
-@_regions_option
+@aws_options(multiple_regions=True)
 def check(rpo: str, tags: tuple[str, ...], copy_regions: tuple[str, ...], as_json: bool,
           profile: str | None, region: tuple[str, ...]) -> int:
     """Check EBS volumes, RDS instances/clusters, DynamoDB tables and EFS file systems
