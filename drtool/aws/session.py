@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from drtool.errors import UsageError
@@ -31,8 +32,10 @@ class AwsSession:
     def __init__(self, *, profile: str | None = None, region: str | None = None,
                  role_arn: str | None = None, external_id: str | None = None,
                  endpoint_url: str | None = None, credentials: dict[str, str] | None = None,
-                 max_attempts: int = 5, session_name: str = "drtool", isolated: bool = False) -> None:
-        """`isolated=True` reads no AWS config/credentials file and ignores AWS_PROFILE (the sandbox)."""
+                 max_attempts: int = 5, session_name: str = "drtool", isolated: bool = False,
+                 on_client: Callable[[str, Any], None] | None = None) -> None:
+        """`isolated=True` reads no AWS config/credentials file and ignores AWS_PROFILE (the sandbox);
+        `on_client(service, client)` sees every new boto3 client (e.g. to install a fake)."""
         import boto3
 
         core = isolated_botocore_session() if isolated else None
@@ -44,6 +47,7 @@ class AwsSession:
         self._session_name = session_name
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts
+        self._on_client = on_client
         self._session = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -86,6 +90,8 @@ class AwsSession:
                         connect_timeout=5, read_timeout=30, user_agent_extra="drtool")
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
         client.meta.events.register("before-call.*.*", self._count)
+        if self._on_client is not None:
+            self._on_client(service, client)
         return client
 
     def _count(self, model, **_: Any) -> None:

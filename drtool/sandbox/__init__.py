@@ -167,18 +167,14 @@ class Sandbox:
         """A drtool AwsSession on the sandbox (explicit fake credentials; fake AWS Backup installed)."""
         from drtool.aws.session import AwsSession
 
-        session = AwsSession(region=region or self.estate.primary_region, endpoint_url=self.endpoint_url,
-                             credentials=dict(FAKE_CREDENTIALS), isolated=True)
         fake = self._backup
-        if fake is not None:
-            original = session.client
 
-            def client(service: str, region: str | None = None) -> Any:
-                made = original(service, region)
-                return fake.attach(made) if service == "backup" else made
+        def attach_backup(service: str, client: Any) -> None:
+            if fake is not None and service == "backup":
+                fake.attach(client)
 
-            session.client = client  # type: ignore[method-assign]
-        return session
+        return AwsSession(region=region or self.estate.primary_region, endpoint_url=self.endpoint_url,
+                          credentials=dict(FAKE_CREDENTIALS), isolated=True, on_client=attach_backup)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A plain boto3 client on the sandbox (for tests and scripts); reads no AWS config."""
