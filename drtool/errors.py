@@ -90,6 +90,23 @@ class DrillAborted(DrToolError):
     exit_code = EXIT_ABORTED
 
 
+class ChangedSince(Exception):
+    """Raised by an undo that found the resource no longer holds what the drill set.
+
+    Someone (an operator, an autoscaler, another tool) changed it after the drill did, so
+    restoring the old value would overwrite their change: the undo leaves it as found and
+    the rollback lists it under `rollback.remaining[]` (status incomplete, exit 5).
+    `found` says in words what the resource holds now.
+    """
+
+    def __init__(self, found: str) -> None:
+        super().__init__(found)
+        self.found = found
+
+
+LEFT_AS_FOUND = "changed since the drill changed it: left as found"
+
+
 class RollbackIncomplete(DrToolError):
     """Undo failed for some changes; they remain changed (exit 5)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ JOURNAL_NAME = "journal.jsonl"
 class Journal:
     """Append-only event writer. Thread-safe (the canary writer journals too)."""
 
-    def __init__(self, path: Path, clock: Clock) -> None:
+    def __init__(self, path: Path, clock: Clock,
+                 mirror: Callable[[str], None] | None = None) -> None:
+        """`mirror(line)` sees every line once it is on disk (e.g. a copy in the results
+        store, so a runner that dies with its disk still leaves its journal behind)."""
         self.path = Path(path)
+        self._mirror = mirror
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
@@ -38,9 +43,12 @@ class Journal:
             t = fields.pop("t", None)
             t = self._clock.now() if t is None else t
             record = {"seq": self._seq, "event": event, "t": t, "at": rfc3339(t), **fields}
-            self._file.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+            line = json.dumps(record, sort_keys=True, default=str)
+            self._file.write(line + "\n")
             self._file.flush()
             os.fsync(self._file.fileno())
+            if self._mirror is not None:
+                self._mirror(line)
             return record
 
     def close(self) -> None:

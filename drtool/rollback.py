@@ -21,12 +21,16 @@ class PendingUndo:
     step: str
     summary: str
     undo: UndoSpec
+    reason: str = ""
 
 
 def pending_undos(events: list[dict[str, Any]]) -> list[PendingUndo]:
-    """Changes with an undo that has not completed, newest first."""
+    """Changes with an undo that has not completed, newest first; `reason` is why the
+    latest attempt (if any) did not complete it."""
     undone = {e["intent"] for e in events if e["event"] == "undo.done"}
-    pending = [PendingUndo(e["seq"], e.get("step", ""), e.get("summary", ""), UndoSpec.from_json(e["undo"]))
+    last_failure = {e["intent"]: e.get("error", "undo failed") for e in events if e["event"] == "undo.failed"}
+    pending = [PendingUndo(e["seq"], e.get("step", ""), e.get("summary", ""), UndoSpec.from_json(e["undo"]),
+                           last_failure.get(e["seq"], "undo not attempted (the run stopped first)"))
                for e in events if e["event"] == "change.intent" and e.get("undo") and e["seq"] not in undone]
     return list(reversed(pending))
 
@@ -38,6 +42,7 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
     outcome is journaled so a second `rollback` continues where this one stopped.
     """
     from drtool.aws.errors import translate
+    from drtool.errors import LEFT_AS_FOUND, ChangedSince
     from drtool.registry import UNDOS
 
     remaining: list[str] = []
@@ -49,12 +54,20 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
             ctx: StepContext = make_context(item.undo.region)
             ctx.step = f"undo {item.undo.name}"
             detail = entry.func(ctx, entry.params.model_validate(item.undo.params))
+        except ChangedSince as exc:
+            reason = f"{LEFT_AS_FOUND} ({exc.found})"
+            journal.write("undo.failed", intent=item.intent_seq, error=reason, summary=item.summary,
+                          left_as_found=True)
+            remaining.append(f"{item.summary} [{item.undo.name}: {reason}]")
+            report(f"  LEFT AS FOUND {label}: {exc.found}")
+            continue
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
             try:
                 message = translate(exc, item.undo.name).message
             except Exception:  # noqa: BLE001
                 message = f"{type(exc).__name__}: {exc}"
-            journal.write("undo.failed", intent=item.intent_seq, error=message, summary=item.summary)
+            journal.write("undo.failed", intent=item.intent_seq, error=f"undo failed: {message}",
+                          summary=item.summary)
             remaining.append(f"{item.summary} [{item.undo.name} failed: {message}]")
             report(f"  undo FAILED  {label}: {message}")
             continue

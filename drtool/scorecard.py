@@ -108,7 +108,8 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
     rpo = _rpo(events, started["objectives"].get("rpo_s"))
 
     had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)
-    remaining = [f"{p.summary} [{p.undo.name}]" for p in pending_undos(events)]
+    remaining = [{"summary": p.summary, "undo": p.undo.name, "region": p.undo.region, "step": p.step,
+                  "reason": p.reason} for p in pending_undos(events)]
     rollback_status = "incomplete" if remaining else ("complete" if had_changes else "not-needed")
 
     status, reason, ended_at = _verdict(finished, events, rto["met"], rpo["met"])
@@ -145,6 +146,13 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         "posture": next((e["posture"] for e in events if e["event"] == "posture"), None),
         "journal": {"events": len(events), "file": "journal.jsonl"},
     }
+
+
+def describe_remaining(item: dict[str, Any] | str) -> str:
+    """One line for a `rollback.remaining[]` entry (plain strings come from older scorecards)."""
+    if isinstance(item, str):
+        return item
+    return f"{item.get('summary', '?')} [{item.get('undo', '?')}]: {item.get('reason', '')}"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from drtool.outputs import svg, view
 from drtool.outputs.view import get, seconds, text
+from drtool.scorecard import describe_remaining
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#212121;padding:0 1rem}
@@ -109,7 +110,7 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
             [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")), text(t.get("selected_by"))]
              for t in get(scorecard, "targets") or [] if isinstance(t, dict)], "None recorded.")),
         _section("rollback", "Rollback", f"<p>Status: <strong>{escape(text(get(scorecard, 'rollback.status')))}</strong></p>"
-                 + _list([f"still changed: {r}" for r in get(scorecard, "rollback.remaining") or []])),
+                 + _list([f"still changed: {describe_remaining(r)}" for r in get(scorecard, "rollback.remaining") or []])),
         _section("follow-up", "Follow-up", _table(
             ["Resource", "Summary", "How", "Step"],
             [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]

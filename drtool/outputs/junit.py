@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from drtool.outputs.view import get, has_objective, seconds, text, ts
+from drtool.scorecard import describe_remaining
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ABORTED = ("aborted", "rollback-incomplete")
@@ -102,7 +103,7 @@ def render(scorecard: dict[str, Any]) -> str:
     if isinstance(rollback, dict):
         case = _case(suite, f"drtool.{drill}", "rollback")
         if rollback.get("status") == "incomplete":
-            remaining = [str(r) for r in rollback.get("remaining") or []]
+            remaining = [describe_remaining(r) for r in rollback.get("remaining") or []]
             _outcome(case, "error", f"rollback incomplete: {len(remaining)} change(s) remain", "RollbackIncomplete",
                      "\n".join(remaining))
 

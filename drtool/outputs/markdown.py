@@ -7,6 +7,7 @@ from typing import Any
 
 from drtool.outputs import view
 from drtool.outputs.view import get, seconds, text
+from drtool.scorecard import describe_remaining
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
@@ -60,7 +61,7 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
                     text(t.get("selected_by"))] for t in targets]) if targets else ["None recorded.", ""]
 
     out += ["## Rollback", "", f"Status: {esc(text(get(scorecard, 'rollback.status')))}", ""]
-    out += [f"- still changed: {esc(r)}" for r in get(scorecard, "rollback.remaining") or []]
+    out += [f"- still changed: {esc(describe_remaining(r))}" for r in get(scorecard, "rollback.remaining") or []]
     out += [""] if get(scorecard, "rollback.remaining") else []
     follow = [f for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)]
     out += ["## Follow-up", ""]

@@ -194,7 +194,9 @@ def test_failed_undo_is_rollback_incomplete_then_drtool_rollback_finishes(tmp_pa
     result = run(tmp_path, make_drill(tmp_path))
     assert result.exit_code == 5
     assert result.scorecard["run"]["status"] == "rollback-incomplete"
-    assert result.scorecard["rollback"]["remaining"] == ["set flag [test.unflip]"]
+    [left] = result.scorecard["rollback"]["remaining"]
+    assert (left["summary"], left["undo"]) == ("set flag", "test.unflip")
+    assert left["reason"] == "undo failed: RuntimeError: undo failed on purpose"
     assert STATE["flags"]["flag"] is True
     STATE["fail_undo"] = False
     remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
