@@ -8,7 +8,9 @@ are idempotent by contract.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from drtool.context import StepContext
@@ -74,3 +76,35 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
         journal.write("undo.done", intent=item.intent_seq, detail=str(detail), summary=item.summary)
         report(f"  undone       {item.summary}: {detail}")
     return remaining
+
+
+def rollback_run(journal_path: Path, session: Any, clock: Any = None,
+                 report: Callable[[str], None] = lambda _l: None,
+                 previous_sha256: Callable[[str], str | None] | None = None) -> tuple[list[str], dict[str, Any]]:
+    """Undo whatever a crashed run left changed; return (remaining, rewritten scorecard)."""
+    from drtool.errors import DrillAborted
+    from drtool.journal import Journal, read_journal
+    from drtool.scorecard import write_scorecard
+    from drtool.timing import SystemClock
+
+    clock = clock or SystemClock()
+    events = read_journal(journal_path)
+    started = next((e for e in events if e["event"] == "run.started"), None)
+    if started is None:
+        raise DrillAborted(f"{journal_path}: no run.started event; not a drtool journal")
+    journal = Journal(journal_path, clock)
+    try:
+        default = started.get("aws", {}).get("default_region")
+
+        def make_context(region: str | None) -> StepContext:
+            return StepContext(aws=session, clock=clock, region=region or default or session.default_region,
+                               run_id=started["run_id"], journal=journal, drill=started["drill"])
+
+        remaining = undo_all(events, make_context, journal, report)
+        if not any(e["event"] == "run.finished" for e in events):
+            journal.write("run.finished", status="aborted",
+                          reason="the run stopped without finishing (crash or kill); rolled back by drtool rollback")
+    finally:
+        journal.close()
+    card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)
+    return remaining, card

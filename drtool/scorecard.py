@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ SCHEMA = "drtool.scorecard/v1"
 SCORECARD_NAME = "scorecard.json"
 
 STATUS_EXIT = {"passed": 0, "failed": 1, "aborted": 3, "rollback-incomplete": 5}
+
+
+def _span(start: float | None, end: float | None) -> float | None:
+    return round(end - start, 3) if start is not None and end is not None else None
 
 
 def _first(events: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
@@ -102,9 +107,15 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
     recovered_at = recovered["t"] if recovered else None
     rto_measured = round(recovered_at - fault_at, 3) if fault_at is not None and recovered_at is not None else None
     rto_target = started["objectives"]["rto_s"]
+    impact = _first(events, "impact")
+    impact_at = impact["t"] if impact else None
+    has_steady_state = bool(started.get("steady_state_checks"))
     rto = {"target_s": rto_target, "measured_s": rto_measured,
            "met": rto_measured is not None and rto_measured <= rto_target,
-           "fault_at": rfc3339(fault_at), "recovered_at": rfc3339(recovered_at)}
+           "fault_at": rfc3339(fault_at), "recovered_at": rfc3339(recovered_at),
+           "impact_at": rfc3339(impact_at),
+           "impact_observed": (impact is not None) if has_steady_state else None,
+           "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at)}
     rpo = _rpo(events, started["objectives"].get("rpo_s"))
 
     had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)
@@ -169,3 +180,17 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_scorecard(run_dir: Path, drill_name: str,
+                    previous_sha256: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+    """Fold the journal in `run_dir`, seal it into the hash chain and write it atomically."""
+    from drtool.integrity import seal
+    from drtool.journal import JOURNAL_NAME, read_journal
+
+    events = read_journal(run_dir / JOURNAL_NAME)
+    card = build_scorecard(events)
+    previous = previous_sha256(drill_name) if previous_sha256 else None
+    sealed = seal(card, previous)
+    write_json_atomic(run_dir / SCORECARD_NAME, sealed)
+    return sealed

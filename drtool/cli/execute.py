@@ -19,7 +19,7 @@ def report(line: str) -> None:
 def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | None, seed: int | None) -> int:
     from drtool.api import drill_target
     from drtool.guardrails import enforce, prepare
-    from drtool.runner import describe_plan
+    from drtool.plan_text import describe_plan
     from drtool.timing import SystemClock
 
     with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, _mode):

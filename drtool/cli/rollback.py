@@ -42,8 +42,7 @@ def command(run: str, yes: bool, results: str, profile: str | None, region: str 
     from drtool.errors import GuardrailRefusal, RollbackIncomplete
     from drtool.journal import read_journal
     from drtool.outputs.store import open_store
-    from drtool.rollback import pending_undos
-    from drtool.runner import rollback_run
+    from drtool.rollback import pending_undos, rollback_run
 
     journal = find_journal(run, results)
     chain = open_store(str(journal.parent.parent.parent)).previous_digest

@@ -1,8 +1,8 @@
 """Scorecard outputs: formats (md, html, junit, json), results store, history, attestations.
 
-The runner calls, after sealing the scorecard (`drtool.integrity.seal`):
+The runner writes scorecard.json itself (`drtool.scorecard.write_scorecard`: fold, seal,
+write atomically); the other formats are rendered from it:
 
-    write_scorecard(run_dir, scorecard)                 # scorecard.json (pretty, sorted keys)
     write_formats(run_dir, scorecard, ["md", "html"])   # scorecard.md, scorecard.html, junit.xml
 """
 
@@ -41,12 +41,6 @@ def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any
     if fmt == "json":
         return render_json(scorecard)
     raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
-
-
-def write_scorecard(run_dir: Path, scorecard: dict[str, Any]) -> Path:
-    path = Path(run_dir) / FILENAMES["json"]
-    path.write_text(render_json(scorecard), encoding="utf-8")
-    return path
 
 
 def write_formats(run_dir: Path, scorecard: dict[str, Any], formats: list[str]) -> list[Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from drtool.integrity import scorecard_digest
-from drtool.outputs import FORMATS, render, write_formats, write_scorecard
+from drtool.outputs import FORMATS, render, write_formats
 
 GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {"md": "md", "html": "html", "junit": "xml", "json": "json"}
@@ -125,7 +125,7 @@ def test_json_round_trips_with_the_same_digest(make_scorecard):
 
 def test_write_formats_next_to_the_scorecard(tmp_path, make_scorecard):
     sc = make_scorecard()
-    write_scorecard(tmp_path, sc)
+    (tmp_path / "scorecard.json").write_text(render(sc, "json"), encoding="utf-8")
     written = write_formats(tmp_path, sc, ["json", "md", "html", "junit"])
     assert [p.name for p in written] == ["scorecard.md", "scorecard.html", "junit.xml"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "scorecard.html", "scorecard.json", "scorecard.md"]

@@ -70,5 +70,35 @@ def register() -> None:
         return ProbeResult(elapsed >= params.seconds, f"{elapsed:.2f}s since the fault", {"elapsed": elapsed})
 
 
+class ExplodeParams(Params):
+    kind: str = "aws"          # aws (AccessDenied) | throttle | bug | interrupt
+    after: int = 0             # polls that succeed first
+
+
+def explode_error(kind: str) -> BaseException:
+    from botocore.exceptions import ClientError
+
+    if kind == "aws":
+        return ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "DescribeAutoScalingGroups")
+    if kind == "bug":
+        return TypeError("unsupported operand")
+    if kind == "interrupt":
+        return KeyboardInterrupt()
+    raise ValueError(kind)
+
+
+def register_explode() -> None:
+    if "test.explode" in PROBES._entries:
+        return
+
+    @PROBES.register("test.explode", summary="Raise after N polls (test only).", params=ExplodeParams,
+                     iam=("ec2:DescribeInstances",))
+    def explode(ctx, params):
+        STATE["explode_calls"] = STATE.get("explode_calls", 0) + 1
+        if STATE["explode_calls"] > params.after:
+            raise explode_error(params.kind)
+        return ProbeResult(False, "not yet")
+
+
 class Seconds(Params):
     value: float = Field(default=0.0)
