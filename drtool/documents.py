@@ -86,11 +86,28 @@ class StepDoc(Strict):
         return getattr(self, self.form)
 
 
+class Impact(Strict):
+    """SPEC 7.1: the fault must be seen by a steady-state check within `within` of the fault."""
+
+    expect: bool = False
+    within: Duration | None = Field(default=None, gt=0)
+
+
+class Recovery(Strict):
+    """SPEC 7.1: recovered only once every check has kept passing this long."""
+
+    stable_for: Duration = Field(default=0.0, ge=0)
+
+
 class ScenarioDoc(Strict):
     kind: Literal["scenario"]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str = ""
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+    steady_state: list[StepDoc] = Field(default_factory=list, description=(
+        "user-facing checks that hold before the fault, fail while the service is impaired, "
+        "and hold again after recovery (SPEC 7.1)"))
+    impact: Impact | None = None
     inject: list[StepDoc] = Field(default_factory=list)
     recover: list[StepDoc] = Field(default_factory=list)
     verify: list[StepDoc] = Field(default_factory=list)
@@ -174,11 +191,14 @@ class DrillDoc(Strict):
     run: RunConfig = Field(default_factory=RunConfig)
     sandbox: SandboxConfig | None = None
     posture: Posture | None = None
+    impact: Impact | None = Field(default=None, description="overrides the scenario's `impact:`")
+    recovery: Recovery = Field(default_factory=Recovery)
 
 
 # --- resolved form the runner uses ----------------------------------------------------
 
-PHASES = ("inject", "recover", "verify", "rollback")
+PHASES = ("steady_state", "inject", "recover", "verify", "rollback")
+CHECK_PHASES = ("steady_state", "verify")
 
 
 @dataclass
@@ -422,8 +442,9 @@ def _bind_steps(loaded: Loaded, scenario: ScenarioDoc, values: dict[str, Any] | 
                                          None, None, step.timeout, where))
                 continue
             registry = ACTIONS if step.form == "action" else PROBES
-            if step.form == "action" and phase == "verify":
-                problems.append(loaded.problem((*base, "action"), "verify steps must be `check:` probes, not actions"))
+            if step.form != "check" and phase in CHECK_PHASES:
+                problems.append(loaded.problem((*base, step.form),
+                                               f"{phase} steps must be `check:` probes, not {step.form} steps"))
                 continue
             if step.form in ("wait", "check") and phase == "inject":
                 problems.append(loaded.problem((*base, step.form), "inject steps must be actions"))
