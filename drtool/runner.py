@@ -35,6 +35,10 @@ from drtool.signals import Interrupted, held_signals, raise_on_signals
 from drtool.timing import Clock, PollTimeout, SystemClock, wait_until
 
 DEFAULT_WAIT_TIMEOUT = 600.0
+# The sandbox runs AWS's clock this much faster (issue 11's `time_scale`): a drill's own
+# AWS-sized windows (`impact.within`, `recovery.stable_for`) shrink by the same factor so
+# a sandbox rehearsal keeps the live drill's shape in seconds instead of minutes.
+SANDBOX_TIME_SCALE = 1 / 30
 
 
 class DrillStop(Exception):
@@ -61,6 +65,13 @@ class RunOptions:
     report: Callable[[str], None] = lambda _line: None
     run_id: str | None = None
     previous_sha256: Callable[[str], str | None] | None = None
+    time_scale: float | None = None      # None: 1 live, SANDBOX_TIME_SCALE in the sandbox
+
+    @property
+    def scale(self) -> float:
+        if self.time_scale is not None:
+            return self.time_scale
+        return SANDBOX_TIME_SCALE if self.mode == "sandbox" else 1.0
 
 
 @dataclass
@@ -348,7 +359,7 @@ class DrillRun:
             account_ids=[self.plan.account] if self.plan.account else list(doc.run.account_ids),
             regions=self.plan.regions, seed=self.plan.seed, schedule_every_s=doc.schedule.every if doc.schedule else None,
             drill_path=str(self.drill.path.resolve()), parameters=_jsonable(self.drill.parameters),
-            poll_s=doc.poll, operator=_operator(),
+            poll_s=doc.poll, operator=_operator(), time_scale=self.opts.scale,
             steady_state_checks=len(self.drill.steps.get("steady_state", [])),
             aws={"profile": doc.aws.profile, "role_arn": doc.aws.role_arn,
                  "default_region": self.plan.default_region},
@@ -398,7 +409,7 @@ class DrillRun:
         self.fault_at = self.clock.now()
         self.journal.write("fault", t=self.fault_at)
         self.opts.report(f"  fault injected; RTO clock started ({len(self.drill.steps['inject'])} inject steps)")
-        self.observer = _observer(self.drill, self.fault_at)
+        self.observer = _observer(self.drill, self.fault_at, self.opts.scale)
         for meter in self.meters:
             meter.mark_fault(self.fault_at)
         for step in self.drill.steps["recover"]:
@@ -462,14 +473,15 @@ class DrillRun:
         self.journal.write("run.finished", status=status, reason=reason)
 
 
-def _observer(drill: Drill, fault_at: float) -> RecoveryObserver:
+def _observer(drill: Drill, fault_at: float, scale: float) -> RecoveryObserver:
+    """The drill's `impact` (else the scenario's) and `recovery`, on the run's time scale."""
     doc = drill.doc
-    impact = getattr(doc, "impact", None) or getattr(drill.scenario, "impact", None)
-    recovery = getattr(doc, "recovery", None)
+    impact = doc.impact or drill.scenario.impact
+    within = impact.within * scale if impact and impact.within is not None else None
     return RecoveryObserver(
         fault_at=fault_at, has_steady_state=bool(drill.steps.get("steady_state")),
-        expect_impact=bool(impact and impact.expect), impact_within=impact.within if impact else None,
-        stable_for=recovery.stable_for if recovery else 0.0)
+        expect_impact=bool(impact and impact.expect), impact_within=within,
+        stable_for=doc.recovery.stable_for * scale)
 
 
 def _operator() -> str:

@@ -252,3 +252,32 @@ def available(ctx: StepContext, params: AvailableParams) -> ProbeResult:
             return ProbeResult(False, f"{name} ({region}) is available but a reader of cluster "
                                f"{db['DBClusterIdentifier']} (writer: {writer or 'none'}).", {**data, "writer": writer})
     return ProbeResult(True, f"{name} ({region}) is available and writable.", {**data, "writable": True})
+
+
+class ClusterWriterParams(Params):
+    cluster: str = Field(description="Aurora DB cluster identifier")
+
+
+@probe("rds.cluster-writable", summary="An Aurora cluster is available and its writer instance is available",
+       params=ClusterWriterParams, iam=["rds:DescribeDBClusters", "rds:DescribeDBInstances"])
+def cluster_writable(ctx: StepContext, params: ClusterWriterParams) -> ProbeResult:
+    """What the application sees: the cluster takes writes, whichever instance is the writer.
+    During a failover the cluster reports `failing-over` and the promoted reader reboots
+    (Aurora user guide, "Failover for Aurora DB clusters"; DBCluster Status values)."""
+    region = params.region or ctx.region
+    client = ctx.client("rds", region)
+    cluster = describe_cluster(client, params.cluster)
+    if cluster is None:
+        return ProbeResult(False, f"DB cluster {params.cluster} was not found in {region}.")
+    status = cluster.get("Status")
+    writer = cluster_writer(cluster)
+    data = {"status": status, "writer": writer, "region": region}
+    if status != "available":
+        return ProbeResult(False, f"cluster {params.cluster} ({region}) is {status}.", data)
+    if writer is None:
+        return ProbeResult(False, f"cluster {params.cluster} ({region}) has no writer.", data)
+    db = describe_instance(client, writer)
+    writer_status = db.get("DBInstanceStatus") if db else "missing"
+    if writer_status != "available":
+        return ProbeResult(False, f"cluster {params.cluster}: writer {writer} is {writer_status}.", data)
+    return ProbeResult(True, f"cluster {params.cluster} ({region}) takes writes on {writer}.", data)

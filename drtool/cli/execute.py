@@ -97,12 +97,14 @@ def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path]) -> N
         method = f", {o['method']}" if o.get("method") else ""
         return f"{name} {format_duration(o.get('measured_s'))} / target {format_duration(o.get('target_s'))} ({met}{method})"
 
+    from drtool.outputs.view import impact_line
     from drtool.scorecard import describe_remaining
 
     click.echo(f"\n{verdict}  {run['drill']}  run {run['id']}  [{run['mode']}]")
     if run.get("reason"):
         click.echo(f"  reason:    {run['reason']}")
     click.echo(f"  {objective('RTO', rto)}")
+    click.echo(f"  impact:    {impact_line(card)}")
     click.echo(f"  {objective('RPO', rpo)}")
     click.echo(f"  rollback:  {card['rollback']['status']}" +
                "".join(f"\n    still changed: {describe_remaining(r)}" for r in card["rollback"]["remaining"]))

@@ -33,9 +33,8 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
 
     out += ["## Timeline", ""]
     steps = view.timeline(scorecard)
-    out += [f"Fault at {esc(text(get(scorecard, 'objectives.rto.fault_at')))}, recovered at "
-            f"{esc(text(get(scorecard, 'objectives.rto.recovered_at')))}, RTO budget "
-            f"{esc(seconds(get(scorecard, 'objectives.rto.target_s')))}.", ""]
+    out += _table(["Instant", "At"], [list(row) for row in view.instants(scorecard)])
+    out += [f"RTO budget {esc(seconds(get(scorecard, 'objectives.rto.target_s')))}.", ""]
     out += _table(["Phase", "Step", "Kind", "Started", "Duration", "Status", "Detail"],
                   [[text(s.get("phase")), text(s.get("step")), text(s.get("kind")), text(s.get("started_at")),
                     view.step_duration(s), text(s.get("status")), text(s.get("detail"))] for s in steps]

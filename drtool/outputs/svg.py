@@ -21,11 +21,12 @@ def _label(step: dict[str, Any]) -> str:
 def render(scorecard: dict[str, Any]) -> str:
     steps = [s for s in get(scorecard, "timeline") or [] if isinstance(s, dict)]
     fault, recovered = ts(get(scorecard, "objectives.rto.fault_at")), ts(get(scorecard, "objectives.rto.recovered_at"))
+    impact = ts(get(scorecard, "objectives.rto.impact_at"))
     target = get(scorecard, "objectives.rto.target_s")
     budget_end = fault + target if fault is not None and isinstance(target, int | float) else None
     instants = [t for s in steps for t in (ts(s.get("started_at")), ts(s.get("ended_at"))) if t is not None]
     instants += [t for t in (ts(get(scorecard, "run.started_at")), ts(get(scorecard, "run.ended_at")),
-                             fault, recovered) if t is not None]
+                             fault, impact, recovered) if t is not None]
     # A budget far longer than the run (15 min budget, 5 s drill) would squash every bar to
     # a sliver: then the chart spans the run and the budget is drawn to its right edge.
     off_scale = False
@@ -75,7 +76,7 @@ def render(scorecard: dict[str, Any]) -> str:
                          f'fill="{COLORS.get(status, "#607d8b")}"><title>{escape(label)}</title></rect>')
     status = get(scorecard, "run.status")
     stopped = ts(get(scorecard, "run.ended_at")) if status in ("aborted", "rollback-incomplete") else None
-    for instant, name, color in ((fault, "fault", "#37474f"),
+    for instant, name, color in ((fault, "fault", "#37474f"), (impact, "impact", "#ef6c00"),
                                  (recovered, "recovered", "#2e7d32" if get(scorecard, "objectives.rto.met") else "#c62828"),
                                  (stopped, str(status), "#6a1b9a")):
         if instant is not None:

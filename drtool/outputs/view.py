@@ -97,6 +97,7 @@ def summary(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
         ("Service", f"{text(service.get('name'))} (tier {text(service.get('tier'))}, owner {text(service.get('owner'))})"),
         ("Verdict", verdict(scorecard) + (f": {get(scorecard, 'run.reason')}" if get(scorecard, "run.reason") else "")),
         ("RTO", objective_line(get(scorecard, "objectives.rto"))),
+        ("Impact", impact_line(scorecard)),
         ("RPO", objective_line(get(scorecard, "objectives.rpo")) if has_objective(get(scorecard, "objectives.rpo"))
          else "no RPO objective"),
         ("Date", f"{text(get(scorecard, 'run.started_at'))} to {text(get(scorecard, 'run.ended_at'))}"),
@@ -121,6 +122,29 @@ def run_facts(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
 def step_duration(step: dict[str, Any]) -> str:
     start, end = ts(step.get("started_at")), ts(step.get("ended_at"))
     return seconds(end - start) if start is not None and end is not None else NONE
+
+
+def impact_line(scorecard: dict[str, Any]) -> str:
+    """SPEC 7.1 in words: when the fault was seen and how long the service was down."""
+    rto = get(scorecard, "objectives.rto") or {}
+    observed = rto.get("impact_observed")
+    if observed is None:
+        return "not watched (the scenario has no steady_state checks)"
+    if not observed:
+        return "no impact observed: no steady-state check failed after the fault"
+    line = f"seen {seconds(rto.get('detection_s'))} after the fault"
+    if rto.get("downtime_s") is not None:
+        line += f"; down for {seconds(rto.get('downtime_s'))}"
+    return line
+
+
+def instants(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
+    """The four instants of a drill (fault, impact, recovery actions, recovered), as text."""
+    recover = [s for s in timeline(scorecard) if s.get("phase") == "recover"]
+    return [("Fault injected", text(get(scorecard, "objectives.rto.fault_at"))),
+            ("Impact seen", text(get(scorecard, "objectives.rto.impact_at"))),
+            ("Recovery actions started", text(recover[0].get("started_at") if recover else None)),
+            ("Recovered", text(get(scorecard, "objectives.rto.recovered_at")))]
 
 
 def timeline(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
