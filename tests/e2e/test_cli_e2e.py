@@ -68,6 +68,14 @@ def termination_drill(tmp_path: Path, url: str, account: str = "123456789012", m
                        TERMINATION_DRILL.format(url=url, account=account, max_targets=max_targets, tag=tag))
 
 
+def fault_journaled(tmp_path: Path):
+    """True once the run under test has journaled its fault: the service is healthy
+    before (the steady state holds, SPEC 7.1) and fails from the fault on."""
+    def seen() -> bool:
+        return any('"event": "fault"' in j.read_text() for j in (tmp_path / "drill-results").glob("*/*/journal.jsonl"))
+    return seen
+
+
 def scorecard_of(tmp_path: Path, drill: str) -> dict:
     cards = sorted((tmp_path / "drill-results" / drill).glob("*/scorecard.json"))
     assert len(cards) == 1, cards
@@ -116,7 +124,7 @@ def wait_for_event(run_root: Path, event: str, timeout: float = 30) -> Path:
 
 def test_sigkill_mid_drill_then_drtool_rollback_restores_everything(moto_url, web_estate, tmp_path):
     original = acl_associations(moto_url, web_estate["vpc"])
-    with HealthEndpoint(lambda: True, delay=10_000) as health:     # never recovers
+    with HealthEndpoint(fault_journaled(tmp_path), delay=10_000) as health:     # never recovers
         drill = write_drill(tmp_path / "drills" / "az.yaml", AZ_DRILL.format(url=health.url))
         proc = spawn(["run", str(drill), "--yes"], moto_url, tmp_path)
         journal = wait_for_event(tmp_path / "drill-results", "fault")
@@ -142,7 +150,7 @@ def test_sigkill_mid_drill_then_drtool_rollback_restores_everything(moto_url, we
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_during_run_rolls_back_and_exits_3(moto_url, web_estate, tmp_path, sig):
     original = acl_associations(moto_url, web_estate["vpc"])
-    with HealthEndpoint(lambda: True, delay=10_000) as health:
+    with HealthEndpoint(fault_journaled(tmp_path), delay=10_000) as health:
         drill = write_drill(tmp_path / "drills" / "az.yaml", AZ_DRILL.format(url=health.url))
         proc = spawn(["run", str(drill), "--yes"], moto_url, tmp_path)
         wait_for_event(tmp_path / "drill-results", "fault")
