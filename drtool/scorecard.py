@@ -76,7 +76,10 @@ def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
     met = None if target is None else worst is not None and worst <= target
     detail = headline["detail"] if headline else ("no RPO source configured (add an `rpo:` block)"
                                                    if target is not None else "no RPO objective")
-    return {"target_s": target, "measured_s": worst, "met": met,
+    canaries = [m for m in measurements if m.get("method") == "canary" and m.get("measured_s") is not None
+                or m.get("method") == "canary" and "lost_writes" in (m.get("evidence") or {})]
+    lost = sum(int((m.get("evidence") or {}).get("lost_writes") or 0) for m in canaries) if canaries else None
+    return {"target_s": target, "measured_s": worst, "met": met, "lost_canaries": lost,
             "method": "+".join(methods) if methods else None, "detail": detail,
             "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
 

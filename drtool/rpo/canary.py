@@ -186,6 +186,8 @@ class CanaryMeter:
         self.started_at: float | None = None
         self.fault_at: float | None = None
         self._prepared = False
+        self._at_fault: dict[int, float | None] | None = None     # the replica as read at the fault
+        self._at_fault_error: str | None = None
 
     def start(self, background: bool = True) -> None:
         """Journal the canaries' undo (before any write), then start the writer thread.
@@ -269,11 +271,22 @@ class CanaryMeter:
         return True, f"canaries reach {self.store.replica_label} ({format_duration(waited)} to the first one)"
 
     def mark_fault(self, fault_at: float) -> None:
+        """Stop writing and read the replica *now* (SPEC 7.2): what had replicated when the
+        fault hit. Replication that leaks afterwards (FIS documents S3 pauses leaking for up
+        to an hour, DynamoDB for minutes) must not shrink the measured RPO."""
         self.fault_at = fault_at
-        self._stop.set()
-        if self._prepared:
-            self.ctx.note(f"RPO canary writer stopped at the fault after {len(self._acked)} write(s) to "
-                          f"{self.store.label} ({self.errors} error(s))")
+        self._join()
+        if not self._prepared:
+            return
+        with self._lock:
+            eligible = sorted(s for s, t in self._acked.items() if t <= fault_at)
+        try:
+            self._at_fault = self.store.replica_seqs(eligible) if eligible else {}
+        except Exception as exc:  # noqa: BLE001 - measure() says why the RPO is not measured
+            self._at_fault_error = _err(exc)
+        self.ctx.note(f"RPO canary writer stopped at the fault after {len(self._acked)} write(s) to "
+                      f"{self.store.label} ({self.errors} error(s)); {len(self._at_fault or {})} seen in "
+                      f"{self.store.replica_label} at the fault")
 
     def _join(self) -> None:
         self._stop.set()
@@ -286,7 +299,8 @@ class CanaryMeter:
             acked = dict(self._acked)
         return canary_rpo(acked=acked, fault_at=self.fault_at, started_at=self.started_at,
                           interval=self.interval, store=self.store, errors=self.errors,
-                          last_error=self.last_error, prepared=self._prepared)
+                          last_error=self.last_error, prepared=self._prepared,
+                          at_fault=self._at_fault, at_fault_error=self._at_fault_error)
 
     def cleanup(self) -> None:
         """Remove the canaries from both stores (the journaled undo does the same after a crash).
@@ -307,8 +321,10 @@ class CanaryMeter:
 
 def canary_rpo(*, acked: dict[int, float], fault_at: float | None, started_at: float | None, interval: float,
                store: CanaryStore, errors: int = 0, last_error: str | None = None,
-               prepared: bool = True) -> RpoMeasurement:
-    """RPO = fault_at - written_at of the newest acknowledged-before-the-fault canary in the replica."""
+               prepared: bool = True, at_fault: dict[int, float | None] | None = None,
+               at_fault_error: str | None = None) -> RpoMeasurement:
+    """RPO = fault_at - written_at of the newest acknowledged-before-the-fault canary in the
+    replica, as read at the fault (`at_fault`; read now only when no such read was made)."""
     evidence: dict[str, Any] = {
         "store": store.label, "recovered_store": store.replica_label, "interval_s": interval,
         "started_at": rfc3339(started_at), "fault_at": rfc3339(fault_at), "written": len(acked),
@@ -328,8 +344,13 @@ def canary_rpo(*, acked: dict[int, float], fault_at: float | None, started_at: f
     if not eligible:
         return unmeasured(f"No canary could be written to {store.label} before the fault; RPO not measured."
                           + errors_clause)
+    evidence["replica_read"] = "at the fault" if at_fault is not None else "after recovery"
+    if at_fault_error is not None:
+        evidence["read_error"] = at_fault_error
+        return unmeasured(f"Could not read the canaries in {store.replica_label} at the fault ({at_fault_error}); "
+                          "RPO not measured.")
     try:
-        present = store.replica_seqs(sorted(eligible))
+        present = at_fault if at_fault is not None else store.replica_seqs(sorted(eligible))
     except Exception as exc:
         evidence["read_error"] = _err(exc)
         return unmeasured(f"Could not read the canaries in {store.replica_label} ({_err(exc)}); RPO not measured.")

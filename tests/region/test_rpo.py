@@ -66,6 +66,26 @@ def test_canary_rpo_is_exact_with_holes_and_lost_tail(session, make_ctx):
     assert "#7" in m.detail and "3 of 10" in m.detail
 
 
+def test_replication_leaking_after_the_fault_does_not_shrink_the_rpo(session, make_ctx):
+    """SPEC 7.2: the replica is read at the fault. Canaries that reach it later (a paused
+    replication leaking, FIS: up to 1 h for S3) are still counted as lost."""
+    make_buckets(session)
+    clock = FakeClock()
+    ctx = make_ctx(clock)
+    meter = _meter(ctx, S3_CANARY)
+    t0 = clock.now()
+    meter.start(background=False)
+    _write(meter, clock, 10)
+    _copy_objects(session, [0, 1, 2, 3])
+    meter.mark_fault(t0 + 3.0)
+    _copy_objects(session, [4, 5, 6, 7, 8, 9])          # the leak, after the fault
+    clock.advance(60)
+
+    m = meter.measure()
+    assert m.measured_s == pytest.approx(3.0 - 3 * 0.25, abs=1e-6)
+    assert m.evidence["lost_writes"] == 6 and m.evidence["replica_read"] == "at the fault"
+
+
 def test_no_survivor_means_everything_since_start_was_lost(session, make_ctx):
     make_buckets(session)
     clock = FakeClock()
