@@ -9,7 +9,8 @@ import boto3
 from drtool.documents import load_drill
 from drtool.errors import LEFT_AS_FOUND
 from drtool.journal import read_journal
-from drtool.runner import RunOptions, rollback_run, run_drill
+from drtool.rollback import rollback_run
+from drtool.runner import RunOptions, run_drill
 from drtool.timing import FakeClock
 from tests.unit import fake_entries
 from tests.unit.fake_entries import STATE
