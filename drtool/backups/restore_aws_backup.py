@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field, model_validator
 
@@ -155,7 +155,7 @@ def _finished(ctx: StepContext, client: Any, job: dict[str, Any]) -> dict[str, A
         return current.get("Status") in FINAL, current
 
     try:
-        return wait_until(done, clock=ctx.clock, interval=POLL_S, timeout=BUSY_WAIT_S)[1]
+        return cast(dict[str, Any], wait_until(done, clock=ctx.clock, interval=POLL_S, timeout=BUSY_WAIT_S)[1])
     except PollTimeout:
         raise DrToolError(f"restore job {job['RestoreJobId']} still running; run rollback again later") from None
 
