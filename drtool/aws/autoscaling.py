@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from drtool.context import StepContext
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
 
@@ -81,7 +81,7 @@ def set_capacity(ctx: StepContext, params: SetCapacityParams, targets: list[Reso
                    AutoScalingGroupName=params.group,
                    **{aws_key: after[key] for key, aws_key in _KEYS if after[key] != before[key]}),
                undo=UndoSpec("autoscaling.restore-capacity",
-                             {"group": params.group, "region": region, **before}, region),
+                             {"group": params.group, "region": region, **before, "applied": after}, region),
                resources=[params.group])
     return Outcome(f"Set group {params.group} to {_fmt(after)} (was {_fmt(before)}).",
                    {"before": before, "after": after})
@@ -92,12 +92,18 @@ class RestoreCapacityParams(Params):
     min: int = Field(ge=0)
     desired: int = Field(ge=0)
     max: int = Field(ge=0)
+    applied: dict[str, int] | None = Field(default=None, description="min/desired/max the drill set (absent "
+                                           "in journals written before the check existed)")
 
 
-@undo("autoscaling.restore-capacity", summary="Restore an Auto Scaling group's min/desired/max",
+@undo("autoscaling.restore-capacity",
+      summary="Restore an Auto Scaling group's min/desired/max (only if it still holds what the drill set)",
       params=RestoreCapacityParams,
       iam=["autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup"])
 def restore_capacity(ctx: StepContext, params: RestoreCapacityParams) -> str:
+    """Compare and swap: at the original values -> done (restored, or never changed); at the
+    drill's values -> restore; anything else (an operator or a scaling policy changed it since)
+    -> left as found."""
     group = _group(ctx, params.group, params.region)
     if group is None:
         return f"Group {params.group} no longer exists; nothing to restore."
@@ -105,6 +111,9 @@ def restore_capacity(ctx: StepContext, params: RestoreCapacityParams) -> str:
     now = _capacity(group)
     if now == wanted:
         return f"Group {params.group} is already at {_fmt(wanted)}."
+    if params.applied is not None and now != {k: params.applied.get(k) for k, _ in _KEYS}:
+        raise ChangedSince(f"group {params.group} is at {_fmt(now)}, not the drill's {_fmt(params.applied)} "
+                           f"(before the drill: {_fmt(wanted)})")
     ctx.client("autoscaling", params.region).update_auto_scaling_group(
         AutoScalingGroupName=params.group, **{aws_key: wanted[key] for key, aws_key in _KEYS})
     return f"Restored group {params.group} to {_fmt(wanted)} (was {_fmt(now)})."

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from drtool.aws.errors import error_code
 from drtool.context import StepContext
 from drtool.durations import parse_duration
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, undo
 from drtool.resources import Outcome, Resource, UndoSpec
 from drtool.timing import rfc3339
@@ -108,13 +108,15 @@ def pause_replication(ctx: StepContext, params: PauseParams, targets: list[Resou
         return Outcome(f"Replication into {params.table} ({params.replica_region}) is already paused by this run.",
                        {"table_arn": arn})
     until = rfc3339(ctx.clock.now() + params.duration) or ""
+    added = pause_statements(arn, sid, until)
     new = {"Version": (doc or {}).get("Version", "2012-10-17"),
            **{k: v for k, v in (doc or {}).items() if k not in ("Version", "Statement")},
-           "Statement": statements + pause_statements(arn, sid, until)}
+           "Statement": statements + added}
     ctx.change(f"deny the DynamoDB replication service on {params.table} in {params.replica_region} until {until}",
                lambda: client.put_resource_policy(ResourceArn=arn, Policy=json.dumps(new)),
                undo=UndoSpec("dynamodb.resume-replication",
-                             {"table": params.table, "sid": sid, "region": params.replica_region},
+                             {"table": params.table, "sid": sid, "statement_ids": [a["Sid"] for a in added],
+                              "region": params.replica_region},
                              params.replica_region),
                resources=[arn])
     kept = f" (kept its {len(statements)} existing statement(s))" if statements else ""
@@ -125,6 +127,20 @@ def pause_replication(ctx: StepContext, params: PauseParams, targets: list[Resou
 class ResumeParams(Params):
     table: str
     sid: str = Field(min_length=1, description="Sid prefix of the run's deny statements")
+    statement_ids: list[str] | None = Field(default=None, description="the Sids the drill added (absent in "
+                                            "journals written before the check existed: any Sid with the prefix)")
+
+
+def _split(statements: list[dict[str, Any]], params: ResumeParams) -> tuple[list, list, list]:
+    """(ours, changed, others): statements the drill added and still deny, statements under the
+    drill's Sids that now say something else, and everything else."""
+    def mine(s: dict[str, Any]) -> bool:
+        sid = str(s.get("Sid", ""))
+        return sid in params.statement_ids if params.statement_ids is not None else sid.startswith(params.sid)
+
+    ours = [s for s in statements if mine(s) and s.get("Effect") == "Deny"]
+    changed = [s for s in statements if mine(s) and s.get("Effect") != "Deny"]
+    return ours, changed, [s for s in statements if not mine(s)]
 
 
 @undo("dynamodb.resume-replication", summary="Remove a run's replication-deny statements from a table's policy",
@@ -132,7 +148,9 @@ class ResumeParams(Params):
       iam=["dynamodb:DescribeTable", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
            "dynamodb:DeleteResourcePolicy"])
 def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
-    """Other statements stay; the policy is deleted only if nothing else is left in it."""
+    """Removes only the statements the drill added that still deny; other statements stay, and
+    the policy is deleted only if nothing else is left in it. A statement under the drill's Sid
+    that someone changed (no longer a Deny) is left as found."""
     client = ctx.client("dynamodb", params.region)
     try:
         arn = client.describe_table(TableName=params.table)["Table"]["TableArn"]
@@ -143,23 +161,30 @@ def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
     waited = 0.0
     while True:
         doc = get_policy(client, arn)
-        statements = _statements(doc)
-        keep = [s for s in statements if not str(s.get("Sid", "")).startswith(params.sid)]
-        if len(keep) == len(statements):
+        ours, changed, keep = _split(_statements(doc), params)
+        found = "; ".join(f"statement {s.get('Sid')} is now {s.get('Effect')}" for s in changed)
+        if not ours and changed:
+            raise ChangedSince(f"{found} in the resource policy of {params.table}")
+        if not ours:
             # Reads are eventually consistent: look again before calling it done.
             if waited >= POLICY_SETTLE_S:
                 return f"No replication-deny statement of this run is on {params.table}; nothing to remove."
         else:
             try:
+                keep = keep + changed
                 if keep:
                     client.put_resource_policy(ResourceArn=arn, Policy=json.dumps({**(doc or {}), "Statement": keep}))
                 else:
                     client.delete_resource_policy(ResourceArn=arn)
-                tail = f"kept {len(keep)} other statement(s)" if keep else "deleted the policy, nothing else was in it"
-                return f"Replication into {params.table} resumes: removed the deny statements ({tail})."
             except Exception as exc:
                 if error_code(exc) not in RETRY_CODES or waited >= POLICY_SETTLE_S:
                     raise
+            else:
+                if changed:
+                    raise ChangedSince(f"{found} in the resource policy of {params.table} (removed the run's "
+                                       f"other deny statement(s))")
+                tail = f"kept {len(keep)} other statement(s)" if keep else "deleted the policy, nothing else was in it"
+                return f"Replication into {params.table} resumes: removed the deny statements ({tail})."
         ctx.clock.sleep(POLICY_POLL_S)
         waited += POLICY_POLL_S
 

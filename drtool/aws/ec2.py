@@ -9,7 +9,7 @@ from pydantic import Field
 
 from drtool.aws.errors import error_code
 from drtool.context import RUN_TAG, StepContext
-from drtool.errors import DrToolError, UsageError
+from drtool.errors import ChangedSince, DrToolError, UsageError
 from drtool.registry import Params, action, target_type, undo
 from drtool.resources import Outcome, Resource, UndoSpec
 from drtool.selectors import TargetSelector
@@ -227,8 +227,9 @@ def _create_deny_acl(ctx: StepContext, client: Any, vpc: str) -> str:
         target_type="ec2:subnet", undo="ec2.restore-acl-association", undos=("ec2.delete-run-acls",))
 def blackhole_subnets(ctx: StepContext, params: Params, targets: list[Resource]) -> Outcome:
     """Per VPC: create one deny-all ACL (undo: delete-run-acls), then swap each subnet onto it
-    (undo: restore-acl-association). Rollback runs undos in reverse, so the associations come
-    back before the ACL is deleted."""
+    (undo: restore-acl-association, one per subnet, recording both the original and the deny
+    ACL so the undo can tell "still ours" from "an operator moved it"). Rollback runs undos in
+    reverse, so the associations come back before the ACL is deleted."""
     by_vpc: dict[tuple[str, str], list[str]] = defaultdict(list)
     for t in targets:
         by_vpc[(t.region, t.attrs["vpc"])].append(t.id)
@@ -255,7 +256,7 @@ def blackhole_subnets(ctx: StepContext, params: Params, targets: list[Resource])
                            client.replace_network_acl_association(AssociationId=a, NetworkAclId=d),
                        undo=UndoSpec("ec2.restore-acl-association",
                                      {"subnet_id": subnet, "network_acl_id": assoc["NetworkAclId"],
-                                      "region": region}, region),
+                                      "deny_acl_id": deny, "region": region}, region),
                        resources=[subnet])
             moved.append(subnet)
     detail = (f"Black-holed {len(moved)} subnet(s) ({', '.join(moved)}) behind deny-all ACL(s) "
@@ -267,21 +268,32 @@ def blackhole_subnets(ctx: StepContext, params: Params, targets: list[Resource])
 
 class RestoreAclParams(Params):
     subnet_id: str
-    network_acl_id: str
+    network_acl_id: str = Field(description="the subnet's ACL before the drill")
+    deny_acl_id: str | None = Field(default=None, description="the deny-all ACL the drill put it on "
+                                    "(absent in journals written before the check existed)")
 
 
-@undo("ec2.restore-acl-association", summary="Associate a subnet with its original network ACL again",
+@undo("ec2.restore-acl-association",
+      summary="Associate a subnet with its original network ACL again (only if it is still on the drill's ACL)",
       params=RestoreAclParams, iam=["ec2:DescribeNetworkAcls", "ec2:ReplaceNetworkAclAssociation"])
 def restore_acl_association(ctx: StepContext, params: RestoreAclParams) -> str:
+    """Compare and swap: on the original ACL -> done (restored, or the swap never happened);
+    on the drill's deny ACL -> swap back; on any other ACL -> someone moved it: left as found."""
     client = ctx.client("ec2", params.region)
     assoc = _associations(client, [params.subnet_id]).get(params.subnet_id)
     if assoc is None:
         return f"Subnet {params.subnet_id} no longer exists; nothing to restore."
-    if assoc["NetworkAclId"] == params.network_acl_id:
+    now = assoc["NetworkAclId"]
+    if now == params.network_acl_id:
         return f"Subnet {params.subnet_id} is already associated with {params.network_acl_id}."
+    if params.deny_acl_id is not None and now != params.deny_acl_id:
+        raise ChangedSince(f"subnet {params.subnet_id} is on network ACL {now}, not the drill's deny-all ACL "
+                           f"{params.deny_acl_id} nor its original {params.network_acl_id}")
+    # The association id is read fresh: ReplaceNetworkAclAssociation gives the subnet a new
+    # association id every time (EC2 API Reference, ReplaceNetworkAclAssociation: NewAssociationId).
     client.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"],
                                            NetworkAclId=params.network_acl_id)
-    return f"Subnet {params.subnet_id} is associated with {params.network_acl_id} again (was {assoc['NetworkAclId']})."
+    return f"Subnet {params.subnet_id} is associated with {params.network_acl_id} again (was {now})."
 
 
 class DeleteRunAclsParams(Params):
@@ -289,23 +301,26 @@ class DeleteRunAclsParams(Params):
     run_id: str
 
 
-@undo("ec2.delete-run-acls", summary="Delete the network ACLs a run created in a VPC",
-      params=DeleteRunAclsParams,
-      iam=["ec2:DescribeNetworkAcls", "ec2:ReplaceNetworkAclAssociation", "ec2:DeleteNetworkAcl"])
+@undo("ec2.delete-run-acls", summary="Delete the network ACLs a run created in a VPC (found by its drtool:run-id tag)",
+      params=DeleteRunAclsParams, iam=["ec2:DescribeNetworkAcls", "ec2:DeleteNetworkAcl"])
 def delete_run_acls(ctx: StepContext, params: DeleteRunAclsParams) -> str:
-    """Found by the run tag, so it works even if the create's response never reached the journal.
-    Refuses while a subnet is still on such an ACL: its own restore must succeed first."""
+    """Found by the run tag, so it works even if the create's response never reached the journal,
+    and never touches an ACL that does not carry this run's tag. Leaves the ACLs as found while
+    a subnet is still on one (its restore was left as found or failed): EC2 refuses to delete an
+    associated ACL (DeleteNetworkAcl: "You can't delete the ACL if it's associated with any
+    subnets"), and moving the subnet elsewhere (e.g. the VPC default, maybe more open than its
+    original) would hide the problem."""
     client = ctx.client("ec2", params.region)
     acls = client.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [params.vpc_id]},
                                                  {"Name": f"tag:{RUN_TAG}", "Values": [params.run_id]}])["NetworkAcls"]
+    acls = [a for a in acls if _tags(a).get(RUN_TAG) == params.run_id]
     if not acls:
         return f"No network ACL of run {params.run_id} is left in {params.vpc_id}."
-    stranded = [a["SubnetId"] for acl in acls for a in acl.get("Associations") or []]
+    stranded = sorted(f"{a['SubnetId']} (on {acl['NetworkAclId']})"
+                      for acl in acls for a in acl.get("Associations") or [])
     if stranded:
-        # Their restore failed or has not run. Moving them to some other ACL (e.g. the VPC
-        # default, which may be more open than the original) would hide the problem.
-        raise RuntimeError(f"deny-all ACL(s) of run {params.run_id} still associated with "
-                           f"{', '.join(stranded)}: restore their original ACLs first (rerun `drtool rollback`)")
+        raise ChangedSince(f"subnet(s) {', '.join(stranded)} still associated with the run's deny-all ACL: "
+                           f"restore their original ACL first (see their restore), then rerun `drtool rollback`")
     for acl in acls:
         try:
             client.delete_network_acl(NetworkAclId=acl["NetworkAclId"])

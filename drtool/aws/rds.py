@@ -9,7 +9,7 @@ from pydantic import Field
 
 from drtool.aws.errors import error_code
 from drtool.context import StepContext
-from drtool.errors import AwsError, DrToolError
+from drtool.errors import AwsError, ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
 from drtool.timing import PollTimeout, wait_until
@@ -157,10 +157,14 @@ def failover_cluster(ctx: StepContext, params: FailoverParams, targets: list[Res
     if params.target_instance:
         kwargs["TargetDBInstanceIdentifier"] = params.target_instance
     target = params.target_instance or "a reader chosen by RDS"
+    # Without a target RDS picks the reader (FailoverDBCluster: "the primary instance is
+    # failed over to a read replica"): the undo then accepts any of the readers of the moment.
+    drill_writers = [params.target_instance] if params.target_instance else [m for m in members if m != writer]
     ctx.change(f"fail over Aurora cluster {params.cluster} ({region}) from writer {writer} to {target}",
                lambda: client.failover_db_cluster(**kwargs),
                undo=UndoSpec("rds.failover-cluster-back",
-                             {"cluster": params.cluster, "writer": writer, "region": region}, region),
+                             {"cluster": params.cluster, "writer": writer, "drill_writers": drill_writers,
+                              "region": region}, region),
                resources=[cluster.get("DBClusterArn") or params.cluster])
     after = describe_cluster(client, params.cluster)
     now = cluster_writer(after) if after else None
@@ -172,13 +176,18 @@ def failover_cluster(ctx: StepContext, params: FailoverParams, targets: list[Res
 class FailbackParams(Params):
     cluster: str
     writer: str = Field(description="the instance that was the writer before the drill")
+    drill_writers: list[str] | None = Field(default=None, description="the instance(s) the drill's failover could "
+                                            "have made writer (absent in journals written before the check existed)")
 
 
-@undo("rds.failover-cluster-back", summary="Fail an Aurora cluster back to its previous writer",
+@undo("rds.failover-cluster-back",
+      summary="Fail an Aurora cluster back to its previous writer (only if the drill's writer still writes)",
       params=FailbackParams, iam=["rds:DescribeDBClusters", "rds:FailoverDBCluster"])
 def failover_cluster_back(ctx: StepContext, params: FailbackParams) -> str:
-    """Waits for a failover in progress to settle, fails back, and waits until the old writer
-    writes again, so a completed rollback means the cluster really is back."""
+    """Waits for a failover in progress to settle, then compares and swaps: the old writer
+    writes -> done (failed back, or the failover never happened); the drill's writer writes ->
+    fail back and wait until the old writer writes again, so a completed rollback means the
+    cluster really is back; any other writer, or the old writer gone -> left as found."""
     client = ctx.client("rds", params.region)
 
     def settled() -> tuple[bool, dict[str, Any] | None]:
@@ -192,8 +201,8 @@ def failover_cluster_back(ctx: StepContext, params: FailbackParams) -> str:
         return f"{params.writer} is already the writer of {params.cluster}."
     members = [m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers") or []]
     if params.writer not in members:
-        raise DrToolError(f"cannot fail {params.cluster} back: {params.writer} is no longer a member "
-                          f"(members: {', '.join(members) or 'none'})")
+        raise ChangedSince(f"{params.writer}, the writer before the drill, is no longer a member of "
+                           f"{params.cluster} (members: {', '.join(members) or 'none'})")
     try:
         _, cluster = wait_until(settled, clock=ctx.clock, interval=FAILBACK_POLL_S, timeout=FAILBACK_WAIT_S)
     except PollTimeout as exc:
@@ -201,6 +210,9 @@ def failover_cluster_back(ctx: StepContext, params: FailbackParams) -> str:
                           f"{(exc.last or {}).get('Status')!r}); not failed back") from None
     if cluster is None or cluster_writer(cluster) == params.writer:
         return f"{params.writer} is already the writer of {params.cluster}."
+    if params.drill_writers is not None and cluster_writer(cluster) not in params.drill_writers:
+        raise ChangedSince(f"the writer of {params.cluster} is {cluster_writer(cluster)}, not the drill's "
+                           f"{' or '.join(params.drill_writers)} (before the drill: {params.writer})")
     previous = cluster_writer(cluster)
     client.failover_db_cluster(DBClusterIdentifier=params.cluster, TargetDBInstanceIdentifier=params.writer)
 

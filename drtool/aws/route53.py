@@ -12,7 +12,7 @@ from pydantic import Field
 
 from drtool.aws.errors import error_code
 from drtool.context import StepContext
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
 
@@ -265,7 +265,8 @@ def _invert_primary(ctx: StepContext, client: Any, params: FailoverParams, name:
     ctx.change(f"invert health check {check_id} of {name}'s PRIMARY so Route 53 answers the SECONDARY",
                lambda: client.update_health_check(HealthCheckId=check_id, Inverted=True),
                undo=UndoSpec("route53.restore-health-check",
-                             {"health_check_id": check_id, "inverted": False, "region": params.region},
+                             {"health_check_id": check_id, "inverted": False, "applied": True,
+                              "region": params.region},
                              params.region),
                resources=[check_id])
     return Outcome(f"Inverted health check {check_id} of {name}'s PRIMARY; Route 53 now answers the SECONDARY.",
@@ -281,10 +282,23 @@ class RestoreRecordParams(Params):
     applied: dict[str, Any]
 
 
-@undo("route53.restore-record", summary="Put a record set back exactly as it was (or delete the one a drill created)",
+def _answers(rs: dict[str, Any] | None) -> str:
+    """What a record set answers, in words (for "found" messages)."""
+    return f"{rs['Type']} {', '.join(values_of(rs)) or 'no value'}" if rs else "absent"
+
+
+def _holds(now: dict[str, Any] | None, applied: dict[str, Any]) -> bool:
+    """The record still answers what the drill UPSERTed (type and values)."""
+    return now is not None and now["Type"] == applied["Type"] and sorted(values_of(now)) == sorted(values_of(applied))
+
+
+@undo("route53.restore-record", summary="Put a record set back exactly as it was, or delete the one a drill created "
+      "(only if it still answers what the drill set)",
       params=RestoreRecordParams, iam=[*READ_IAM, "route53:ChangeResourceRecordSets"])
 def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
-    """Checked on state before and after: Route 53 (and moto) accept a DELETE of a missing
+    """Compare and swap: as it was -> done (restored, or the UPSERT never happened); answering
+    the drill's value -> restore (or delete); anything else -> someone changed it: left as found.
+    Checked on state before and after: Route 53 (and moto) accept a DELETE of a missing
     record silently, so success is never taken from the response."""
     client = ctx.client("route53", params.region)
 
@@ -297,16 +311,21 @@ def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
     if params.previous is None:
         if now is None:
             return f"{label} is already absent."
-        if values_of(now) != values_of(params.applied):
-            raise DrToolError(f"{label} now answers {', '.join(values_of(now))}, not the drill's "
-                              f"{', '.join(values_of(params.applied))}; left it alone",
-                              "someone changed it after the drill created it; delete it by hand if it should go")
+        if not _holds(now, params.applied):
+            raise ChangedSince(f"{label} answers {_answers(now)}, not the {_answers(params.applied)} the drill "
+                               f"created")
+        # A DELETE must name the record set exactly as it is (ChangeResourceRecordSets: "the values
+        # that you specify for the record set must match the existing record set"), so send `now`.
         _change(client, params.zone_id, "DELETE", now, f"drtool rollback: remove {params.name}")
         if current() is not None:
             raise DrToolError(f"deleted {label}, but it is still listed")
         return f"Deleted {label}, which the drill had created."
     if canon(now) == canon(params.previous):
         return f"{label} is already as it was ({', '.join(values_of(now))})."
+    if not _holds(now, params.applied):
+        raise ChangedSince(f"{label} answers {_answers(now)}, not the drill's {_answers(params.applied)} "
+                           f"(before the drill: {_answers(params.previous)})")
+    # UPSERT replaces the whole record set with `previous` (ChangeResourceRecordSets, UPSERT).
     _change(client, params.zone_id, "UPSERT", params.previous, f"drtool rollback: restore {params.name}")
     if canon(current()) != canon(params.previous):
         raise DrToolError(f"restored {label}, but Route 53 does not list it as it was")
@@ -315,12 +334,17 @@ def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
 
 class RestoreHealthCheckParams(Params):
     health_check_id: str
-    inverted: bool
+    inverted: bool = Field(description="the Inverted value before the drill")
+    applied: bool | None = Field(default=None, description="the Inverted value the drill set (absent in "
+                                 "journals written before the check existed)")
 
 
 @undo("route53.restore-health-check", summary="Set a health check's Inverted flag back", params=RestoreHealthCheckParams,
       iam=["route53:GetHealthCheck", "route53:UpdateHealthCheck"])
 def restore_health_check(ctx: StepContext, params: RestoreHealthCheckParams) -> str:
+    """Compare and swap on the Inverted flag. A boolean has no third value: at the original
+    value it is restored (or the update never happened), otherwise it holds the drill's `applied`
+    value and is set back."""
     client = ctx.client("route53", params.region)
     try:
         config = client.get_health_check(HealthCheckId=params.health_check_id)["HealthCheck"]["HealthCheckConfig"]
@@ -329,7 +353,8 @@ def restore_health_check(ctx: StepContext, params: RestoreHealthCheckParams) -> 
             return f"Health check {params.health_check_id} no longer exists; nothing to restore."
         raise
     word = "inverted" if params.inverted else "not inverted"
-    if bool(config.get("Inverted")) == params.inverted:
+    now = bool(config.get("Inverted"))
+    if now == params.inverted:
         return f"Health check {params.health_check_id} is already {word}."
     client.update_health_check(HealthCheckId=params.health_check_id, Inverted=params.inverted)
     return f"Health check {params.health_check_id} is {word} again."

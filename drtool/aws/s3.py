@@ -9,7 +9,7 @@ from pydantic import Field
 
 from drtool.aws.errors import error_code
 from drtool.context import StepContext
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, undo
 from drtool.resources import Outcome, Resource, UndoSpec
 
@@ -75,7 +75,8 @@ def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Reso
     ctx.change(f"disable replication rule(s) {', '.join(enabled)} of bucket {params.bucket}",
                lambda: _set_status(client, params.bucket, config, set(enabled), "Disabled"),
                undo=UndoSpec("s3.resume-replication",
-                             {"bucket": params.bucket, "rule_ids": enabled, "region": region}, region),
+                             {"bucket": params.bucket, "rule_ids": enabled,
+                              "applied": {r: "Disabled" for r in enabled}, "region": region}, region),
                resources=[f"arn:aws:s3:::{params.bucket}"])
     return Outcome(f"Paused replication of {params.bucket}: disabled rule(s) {', '.join(enabled)}.",
                    {"bucket": params.bucket, "rules": enabled})
@@ -83,26 +84,35 @@ def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Reso
 
 class ResumeParams(BucketParams):
     rule_ids: list[str] = Field(min_length=1, description="exactly the rules the pause disabled")
+    applied: dict[str, str] | None = Field(default=None, description="rule id -> the Status the drill set "
+                                           "(absent in journals written before the check existed)")
 
 
-@undo("s3.resume-replication", summary="Re-enable the replication rules a drill disabled", params=ResumeParams,
-      iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole"])
+@undo("s3.resume-replication", summary="Re-enable the replication rules a drill disabled (those still disabled)",
+      params=ResumeParams, iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole"])
 def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
+    """Per rule, compare and swap: Enabled -> done (re-enabled, or never paused); the drill's
+    status -> re-enable it; gone (rule or whole configuration) -> left as found. The rules still
+    ours are re-enabled even when another one was left as found. PutBucketReplication replaces
+    the whole configuration (S3 API Reference), so it is re-read and only their Status changes."""
     client = ctx.client("s3", params.region)
     config = replication_config(client, params.bucket)
     if config is None:
-        raise DrToolError(f"bucket {params.bucket} has no replication configuration any more; "
-                          f"rules {', '.join(params.rule_ids)} cannot be re-enabled",
-                          "someone removed it during the drill; restore it by hand")
+        raise ChangedSince(f"bucket {params.bucket} has no replication configuration any more; rule(s) "
+                           f"{', '.join(params.rule_ids)} the drill disabled are gone")
     rules = {rule_id(r, i): r for i, r in enumerate(config.get("Rules") or [])}
-    missing = [r for r in params.rule_ids if r not in rules]
-    todo = [r for r in params.rule_ids if r in rules and rules[r].get("Status") != "Enabled"]
+    applied = params.applied or {}
+    changed = [f"rule {r} is gone" for r in params.rule_ids if r not in rules]
+    changed += [f"rule {r} is {rules[r].get('Status')}" for r in params.rule_ids if r in rules and r in applied
+                and rules[r].get("Status") not in ("Enabled", applied[r])]
+    todo = [r for r in params.rule_ids if r in rules and rules[r].get("Status") != "Enabled"
+            and rules[r].get("Status") == applied.get(r, rules[r].get("Status"))]
     if todo:
         _set_status(client, params.bucket, config, set(todo), "Enabled")
     sentence = (f"Re-enabled replication rule(s) {', '.join(todo)} of {params.bucket}." if todo
-                else f"Replication rule(s) {', '.join(params.rule_ids)} of {params.bucket} are already enabled.")
-    if missing:
-        raise DrToolError(f"{sentence} Rule(s) {', '.join(missing)} no longer exist and cannot be re-enabled.")
+                else f"Replication rule(s) of {params.bucket} the drill disabled are already enabled.")
+    if changed:
+        raise ChangedSince(f"{'; '.join(changed)} in bucket {params.bucket}" + (f" ({sentence})" if todo else ""))
     return sentence
 
 

@@ -12,7 +12,7 @@ so a crash between the call and the journal leaves nothing behind):
   (undo `ec2.delete-restored-volume`);
 - `backup.start-restore`: an AWS Backup restore job of a recovery point (named, or the
   newest of `resource_arn`) (undo `backup.delete-restored-resource`: deletes what the
-  run's restore jobs created).
+  journaled restore job created; after a crash, only restored resources carrying the run tag).
 
 Actions start the restore and return; a `wait:` on a probe marks when the copy is usable.
 Probes: `dynamodb.item-count`, `ec2.volume-available`, `backup.restore-job-completed`

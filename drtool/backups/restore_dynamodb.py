@@ -18,7 +18,7 @@ from drtool.backups.restore_common import (
     step_region,
 )
 from drtool.context import RUN_TAG, StepContext
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
 from drtool.timing import rfc3339, to_epoch
@@ -92,9 +92,12 @@ class DeleteTableParams(Params):
     backup_arn: str | None = Field(default=None, description="the backup the run restored it from")
 
 
-def _ours(client: Any, table: dict[str, Any], params: DeleteTableParams) -> bool:
+def _not_ours(client: Any, table: dict[str, Any], params: DeleteTableParams) -> str | None:
+    """None when this run restored the table, else what it is, in words. The run tag decides;
+    an untagged table (the crash window between restore and tagging, or a tag call DynamoDB
+    refused while the table was busy) is recognised by its RestoreSummary.SourceBackupArn."""
     if not params.run_id:
-        return True
+        return None
     try:
         tags = tag_dict(client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"))
     except Exception as exc:
@@ -102,21 +105,23 @@ def _ours(client: Any, table: dict[str, Any], params: DeleteTableParams) -> bool
             raise
         tags = {}
     if tags.get(RUN_TAG):
-        return tags[RUN_TAG] == params.run_id
-    # Untagged: the crash window between restore and tagging. Recognise it by its source.
+        return None if tags[RUN_TAG] == params.run_id else f"carries {RUN_TAG}={tags[RUN_TAG]}"
     source = (table.get("RestoreSummary") or {}).get("SourceBackupArn")
-    return bool(params.backup_arn) and source == params.backup_arn
+    if params.backup_arn and source == params.backup_arn:
+        return None
+    return f"carries no {RUN_TAG} tag and was " + (f"restored from {source}" if source else "not restored from a backup")
 
 
-@undo("dynamodb.delete-restored-table", summary="Delete a DynamoDB table a drill restored",
+@undo("dynamodb.delete-restored-table", summary="Delete a DynamoDB table a drill restored (only if it is the run's)",
       params=DeleteTableParams, iam=["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "dynamodb:DeleteTable"])
 def dynamodb_delete_restored_table(ctx: StepContext, params: DeleteTableParams) -> str:
     client = ctx.client("dynamodb", params.region)
     table = _table(client, params.table)
     if table is None:
         return f"DynamoDB table {params.table} is already gone."
-    if not _ours(client, table, params):
-        return f"DynamoDB table {params.table} was not restored by run {params.run_id}; left alone."
+    found = _not_ours(client, table, params)
+    if found:
+        raise ChangedSince(f"DynamoDB table {params.table} {found}, so run {params.run_id} did not restore it")
     if table.get("TableStatus") == "DELETING":
         return f"DynamoDB table {params.table} is already being deleted."
     return delete_table(ctx, client, params.table) + "."

@@ -17,7 +17,7 @@ from drtool.backups.restore_common import (
     step_region,
 )
 from drtool.context import RUN_TAG, StepContext
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, undo
 from drtool.resources import Outcome, Resource, UndoSpec
 from drtool.timing import rfc3339, to_epoch
@@ -101,15 +101,18 @@ def delete_db_instance(ctx: StepContext, client: Any, name: str) -> str:
     return f"RDS instance {name} is already gone"
 
 
-@undo("rds.delete-restored-instance", summary="Delete an RDS instance a drill restored (no final snapshot)",
+@undo("rds.delete-restored-instance", summary="Delete an RDS instance a drill restored (only if it carries the "
+      "run's drtool:run-id tag; no final snapshot)",
       params=DeleteInstanceParams, iam=["rds:DescribeDBInstances", "rds:DeleteDBInstance"])
 def rds_delete_restored_instance(ctx: StepContext, params: DeleteInstanceParams) -> str:
     client = ctx.client("rds", params.region)
     db = _db_instance(client, params.db_instance)
     if db is None:
         return f"RDS instance {params.db_instance} is already gone."
-    if params.run_id and tag_dict(db.get("TagList")).get(RUN_TAG) != params.run_id:
-        return f"RDS instance {params.db_instance} was not restored by run {params.run_id}; left alone."
+    tag = tag_dict(db.get("TagList")).get(RUN_TAG)
+    if params.run_id and tag != params.run_id:  # RestoreDBInstanceFromDBSnapshot tagged it at creation
+        owner = f"carries {RUN_TAG}={tag}" if tag else f"carries no {RUN_TAG} tag"
+        raise ChangedSince(f"RDS instance {params.db_instance} {owner}, so run {params.run_id} did not restore it")
     if db.get("DBInstanceStatus") == "deleting":
         return f"RDS instance {params.db_instance} is already being deleted."
     return delete_db_instance(ctx, client, params.db_instance) + "."

@@ -38,7 +38,8 @@ and errors come back as the service's own exception classes (e.g.
 Operations: StartBackupJob, DescribeBackupJob, ListBackupJobs,
 ListRecoveryPointsByResource, ListRecoveryPointsByBackupVault, DescribeRecoveryPoint,
 StartCopyJob, DescribeCopyJob, ListCopyJobs, StartRestoreJob, DescribeRestoreJob,
-ListRestoreJobs, DeleteRecoveryPoint.
+ListRestoreJobs, DeleteRecoveryPoint, GetRecoveryPointRestoreMetadata (a few keys naming the
+source resource, as AWS returns its configuration at backup time).
 
 Timing: a job takes `durations[kind]` seconds (kinds `backup`, `copy`, `restore`; a
 per-type key such as `restore:DynamoDB` wins), then completes. Jobs advance whenever a
@@ -79,7 +80,8 @@ from drtool.timing import Clock, FakeClock, SystemClock, to_datetime, to_epoch
 
 OPERATIONS = ("StartBackupJob", "DescribeBackupJob", "ListBackupJobs", "ListRecoveryPointsByResource",
               "ListRecoveryPointsByBackupVault", "DescribeRecoveryPoint", "StartCopyJob", "DescribeCopyJob",
-              "ListCopyJobs", "StartRestoreJob", "DescribeRestoreJob", "ListRestoreJobs", "DeleteRecoveryPoint")
+              "ListCopyJobs", "StartRestoreJob", "DescribeRestoreJob", "ListRestoreJobs", "DeleteRecoveryPoint",
+              "GetRecoveryPointRestoreMetadata")
 DEFAULT_DURATIONS = {"backup": 60.0, "copy": 120.0, "restore": 300.0}
 DEFAULT_ACCOUNT = "123456789012"
 _PARAMS = "drtool.fake_backup.params"
@@ -409,6 +411,19 @@ class FakeBackup:
         if point.region != region:
             raise BackupError("ResourceNotFoundException", f"Recovery point {point.arn} is not in {region}", 404)
         return point.summary()
+
+    def _op_GetRecoveryPointRestoreMetadata(self, region: str, p: dict[str, Any]) -> dict[str, Any]:
+        """A small subset of what AWS returns: the keys naming the backed-up resource (AWS Backup
+        Developer Guide, restore metadata per service)."""
+        point = self._point(p["RecoveryPointArn"], p["BackupVaultName"])
+        name = re.split(r"[/:]", arn_resource(point.resource_arn) or "")[-1]
+        if point.resource_type == "DynamoDB":
+            name = (arn_resource(point.resource_arn) or "").split("/")[1]
+        meta = {"DynamoDB": {"targetTableName": name}, "RDS": {"DBInstanceIdentifier": name},
+                "Aurora": {"DBClusterIdentifier": name},
+                "EBS": {"volumeId": name, "encrypted": "false"}}.get(point.resource_type, {})
+        return {"BackupVaultArn": point.vault_arn, "RecoveryPointArn": point.arn, "RestoreMetadata": meta,
+                "ResourceType": point.resource_type}
 
     def _op_DeleteRecoveryPoint(self, region: str, p: dict[str, Any]) -> dict[str, Any]:
         point = self._point(p["RecoveryPointArn"], p["BackupVaultName"])

@@ -11,6 +11,7 @@ from drtool.errors import DrToolError
 from drtool.journal import Journal, read_journal
 from drtool.registry import ACTIONS, PROBES, UNDOS
 from drtool.timing import FakeClock
+from tests.aws.cas_helpers import left_as_found, rollback
 
 
 @pytest.fixture
@@ -64,7 +65,8 @@ def test_set_capacity_then_undo_restores(ctx, asg):
     assert out.data["before"] == {"min": 1, "desired": 2, "max": 4}
     (intent,) = [e for e in read_journal(ctx.journal.path) if e["event"] == "change.intent"]
     assert intent["undo"]["name"] == "autoscaling.restore-capacity"
-    assert intent["undo"]["params"] == {"group": "web", "region": "us-east-1", "min": 1, "desired": 2, "max": 4}
+    assert intent["undo"]["params"] == {"group": "web", "region": "us-east-1", "min": 1, "desired": 2, "max": 4,
+                                        "applied": {"min": 0, "desired": 0, "max": 4}}
 
     assert run_undos(ctx) == ["Restored group web to min 1/desired 2/max 4 (was min 0/desired 0/max 4)."]
     assert capacity(asg) == (1, 2, 4)
@@ -94,6 +96,35 @@ def test_set_capacity_unchanged_or_missing_group(ctx, asg):
     assert read_journal(ctx.journal.path) == []
     with pytest.raises(DrToolError, match="not found"):
         set_capacity(ctx, group="nope", desired=1)
+
+
+def test_restore_capacity_leaves_an_operator_change_as_found(ctx, asg):
+    """An operator scales the group mid-drill: the undo does not overwrite their values."""
+    set_capacity(ctx, group="web", desired=0, min=0)
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=2, DesiredCapacity=3)  # the operator
+    remaining = rollback(ctx)
+    assert capacity(asg) == (2, 3, 4)
+    (item,) = left_as_found(remaining)
+    assert "group web is at min 2/desired 3/max 4, not the drill's min 0/desired 0/max 4" in item
+    events = read_journal(ctx.journal.path)
+    assert [e["event"] for e in events][-2:] == ["undo.started", "undo.failed"] and events[-1]["left_as_found"]
+    assert left_as_found(rollback(ctx)) and capacity(asg) == (2, 3, 4)  # a second rollback: still left alone
+
+
+def test_restore_capacity_after_a_crash_before_the_call(ctx, asg):
+    """The intent is journaled but the update never happened: the group is at its original
+    values, which counts as restored (not as changed)."""
+    entry = UNDOS.get("autoscaling.restore-capacity")
+    params = entry.params(group="web", min=1, desired=2, max=4, applied={"min": 0, "desired": 0, "max": 4})
+    assert entry.func(ctx, params) == "Group web is already at min 1/desired 2/max 4."
+    assert capacity(asg) == (1, 2, 4)
+
+
+def test_restore_capacity_old_journal_without_applied_still_restores(ctx, asg):
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, DesiredCapacity=1)
+    entry = UNDOS.get("autoscaling.restore-capacity")
+    assert entry.func(ctx, entry.params(group="web", min=1, desired=2, max=4)).startswith("Restored group web")
+    assert capacity(asg) == (1, 2, 4)
 
 
 def test_restore_capacity_when_group_is_gone(ctx, asg):

@@ -6,12 +6,13 @@ import boto3
 import pytest
 
 from drtool.context import StepContext
-from drtool.errors import UsageError
+from drtool.errors import ChangedSince, UsageError
 from drtool.journal import Journal, read_journal
 from drtool.registry import ACTIONS, TARGETS, UNDOS, Params
 from drtool.resources import Resource
 from drtool.selectors import TargetSelector
 from drtool.timing import FakeClock
+from tests.aws.cas_helpers import left_as_found, rollback
 
 AMI = "ami-12345678"
 
@@ -275,11 +276,59 @@ def test_delete_run_acls_refuses_while_a_subnet_is_still_blackholed(ctx, ec2, es
     ACTIONS.get("ec2.blackhole-subnets").func(ctx, Params(), resolve(ctx, "ec2:subnet", ids=[estate["a"]]))
     deny = acl_of(ec2, estate["a"])["NetworkAclId"]
     entry = UNDOS.get("ec2.delete-run-acls")
-    with pytest.raises(RuntimeError, match="still associated"):
+    with pytest.raises(ChangedSince, match=f"subnet\\(s\\) {estate['a']} \\(on {deny}\\) still associated"):
         entry.func(ctx, entry.params(vpc_id=estate["vpc"], run_id="run-test"))
     assert acl_of(ec2, estate["a"])["NetworkAclId"] == deny
     run_undos(ctx, ctx.journal.path)
     assert ec2.describe_network_acls(Filters=[{"Name": "tag:drtool:run-id", "Values": ["run-test"]}])["NetworkAcls"] == []
+
+
+def operator_acl(ec2, estate, subnet):
+    """An operator creates their own ACL and moves `subnet` onto it (mid-drill)."""
+    acl = ec2.create_network_acl(VpcId=estate["vpc"])["NetworkAcl"]["NetworkAclId"]
+    assoc = next(a["NetworkAclAssociationId"] for a in acl_of(ec2, subnet)["Associations"] if a["SubnetId"] == subnet)
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+    return acl
+
+
+def test_blackhole_undo_leaves_a_subnet_an_operator_moved_as_found(ctx, ec2, estate):
+    """Subnet a is moved to another ACL mid-drill: its restore leaves it there (listed as left
+    as found); subnet b is restored all the same, and the deny ACL, no longer used, is deleted."""
+    original = {s: acl_of(ec2, s)["NetworkAclId"] for s in (estate["a"], estate["b"])}
+    out = ACTIONS.get("ec2.blackhole-subnets").func(ctx, Params(), resolve(ctx, "ec2:subnet", tags={"tier": "app"}))
+    deny = out.data["network_acls"][estate["vpc"]]
+    intents = [e["undo"]["params"] for e in read_journal(ctx.journal.path) if e["event"] == "change.intent"][1:]
+    assert {p["subnet_id"]: p["deny_acl_id"] for p in intents} == {estate["a"]: deny, estate["b"]: deny}
+    theirs = operator_acl(ec2, estate, estate["a"])
+
+    remaining = rollback(ctx)
+    assert acl_of(ec2, estate["a"])["NetworkAclId"] == theirs
+    assert acl_of(ec2, estate["b"])["NetworkAclId"] == original[estate["b"]]
+    assert ec2.describe_network_acls(Filters=[{"Name": "tag:drtool:run-id", "Values": ["run-test"]}])["NetworkAcls"] == []
+    (item,) = remaining
+    assert left_as_found(remaining) == [item]
+    assert f"subnet {estate['a']} is on network ACL {theirs}, not the drill's deny-all ACL {deny}" in item
+    assert rollback(ctx) == [item]  # a second rollback: the same item, nothing moved
+    assert acl_of(ec2, estate["a"])["NetworkAclId"] == theirs
+
+
+def test_restore_acl_does_not_touch_a_subnet_never_moved(ctx, ec2, estate):
+    """Crash between the intent and the swap: the subnet is still on its original ACL."""
+    original = acl_of(ec2, estate["a"])["NetworkAclId"]
+    entry = UNDOS.get("ec2.restore-acl-association")
+    params = entry.params(subnet_id=estate["a"], network_acl_id=original, deny_acl_id="acl-0123456789abcdef0")
+    assert entry.func(ctx, params) == f"Subnet {estate['a']} is already associated with {original}."
+    assert acl_of(ec2, estate["a"])["NetworkAclId"] == original
+
+
+def test_delete_run_acls_never_deletes_an_acl_of_another_run(ctx, ec2, estate):
+    other = ec2.create_network_acl(VpcId=estate["vpc"], TagSpecifications=[
+        {"ResourceType": "network-acl", "Tags": [{"Key": "drtool:run-id", "Value": "run-other"}]}])
+    other_id = other["NetworkAcl"]["NetworkAclId"]
+    entry = UNDOS.get("ec2.delete-run-acls")
+    assert entry.func(ctx, entry.params(vpc_id=estate["vpc"], run_id="run-test")) == \
+        f"No network ACL of run run-test is left in {estate['vpc']}."
+    assert other_id in [a["NetworkAclId"] for a in ec2.describe_network_acls()["NetworkAcls"]]
 
 
 def test_blackhole_skips_subnets_this_run_already_blackholed(ctx, ec2, estate):

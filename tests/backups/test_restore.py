@@ -12,10 +12,11 @@ import pytest
 
 from drtool.backups import restore_aws_backup
 from drtool.context import RUN_TAG
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
 from drtool.journal import read_journal
 from drtool.registry import ACTIONS, PROBES, UNDOS
 from drtool.rollback import undo_all
+from tests.aws.cas_helpers import left_as_found
 from tests.backups import helpers as h
 from tests.backups.helpers import PRIMARY
 
@@ -92,8 +93,9 @@ def test_rds_restore_named_snapshot_and_refusals(ctx, make_ctx):
         act(ctx, "rds.restore-snapshot", db_instance=db, target="taken", snapshot="chosen")
     assert intents(ctx) == []
     entry = UNDOS.get("rds.delete-restored-instance")
-    detail = entry.func(ctx, entry.params.model_validate({"db_instance": "taken", "run_id": "run-1"}))
-    assert detail == "RDS instance taken was not restored by run run-1; left alone."
+    with pytest.raises(ChangedSince, match="RDS instance taken carries no drtool:run-id tag, so run run-1 did not"):
+        entry.func(ctx, entry.params.model_validate({"db_instance": "taken", "run_id": "run-1"}))
+    assert boto3.client("rds", PRIMARY).describe_db_instances(DBInstanceIdentifier="taken")["DBInstances"]
     out = act(ctx, "rds.restore-snapshot", db_instance=db, target="restored", snapshot="chosen",
               instance_class="db.t3.small")
     assert out.data["recovery_point"] == "chosen"
@@ -140,9 +142,10 @@ def test_dynamodb_undo_recognises_an_untagged_restore_after_a_crash(ctx):
     ddb = boto3.client("dynamodb", PRIMARY)
     ddb.restore_table_from_backup(TargetTableName="orders-drill", BackupArn=backup_arn)
     entry = UNDOS.get("dynamodb.delete-restored-table")
-    other = entry.func(ctx, entry.params.model_validate(
-        {"table": "orders-drill", "run_id": "run-1", "backup_arn": "arn:aws:dynamodb:x:1:table/y/backup/z"}))
-    assert "left alone" in other and "orders-drill" in ddb.list_tables()["TableNames"]
+    with pytest.raises(ChangedSince, match=f"carries no drtool:run-id tag and was restored from {backup_arn}"):
+        entry.func(ctx, entry.params.model_validate(
+            {"table": "orders-drill", "run_id": "run-1", "backup_arn": "arn:aws:dynamodb:x:1:table/y/backup/z"}))
+    assert "orders-drill" in ddb.list_tables()["TableNames"]
     entry.func(ctx, entry.params.model_validate({"table": "orders-drill", "run_id": "run-1", "backup_arn": backup_arn}))
     assert "orders-drill" not in ddb.list_tables()["TableNames"]
 
@@ -226,24 +229,96 @@ def test_backup_start_restore_job_probe_and_undo(session, fake_backup, clock, ct
     assert done.ok and done.data["created_resource_arn"].endswith(":table/orders-restored")
     assert check(ctx, "backup.restore-job-completed", last=True).ok
     assert check(ctx, "dynamodb.item-count", table="orders-restored", equals=4).ok
+    first, second = intents(ctx)
+    assert "restore_job_id" not in first["undo"]["params"] and first["undo"]["params"]["run_id"] == "run-1"
+    assert second["undo"]["params"]["restore_job_id"] == out.data["restore_job_id"]
     assert rollback(ctx, make_ctx) == []
     ddb = boto3.client("dynamodb", PRIMARY)
     assert ddb.list_tables()["TableNames"] == [name]
-    assert undo_again(ctx, make_ctx) == ["DynamoDB table orders-restored is already gone."]
+    job = out.data["restore_job_id"]
+    assert undo_again(ctx, make_ctx) == [f"DynamoDB table orders-restored (restored by job {job}) is already gone."] * 2
 
 
-def test_backup_undo_after_a_crash_waits_for_the_job_and_deletes_what_it_made(session, fake_backup, clock,
-                                                                              ctx, make_ctx):
-    """The job id never reached the journal and the job is still running: the undo finds
-    it by recovery point and start time, waits (FakeClock) and deletes the restored table."""
+def _crash_before_the_job_id(ctx) -> None:
+    """Cut the journal after StartRestoreJob's intent and done: the job id never reached it."""
+    lines = ctx.journal.path.read_text().splitlines()
+    ctx.journal.path.write_text("\n".join(lines[:2]) + "\n")
+    assert [e["event"] for e in read_journal(ctx.journal.path)] == ["change.intent", "change.done"]
+
+
+def test_backup_undo_after_a_crash_deletes_only_what_carries_the_run_tag(session, fake_backup, clock,
+                                                                        ctx, make_ctx):
+    """The job id never reached the journal and the job is still running: the undo finds it
+    by recovery point, role and time window and waits (FakeClock). The table it made carries
+    no run tag, so it is left as found; once it carries the run's tag it is deleted."""
     name, point = _backed_up_table(session, clock)
     act(ctx, "backup.start-restore", recovery_point_arn=point, vault="Default", iam_role_arn=ROLE,
         metadata={"targetTableName": "orders-restored"})
+    _crash_before_the_job_id(ctx)
     restore_aws_backup.RESTORE_JOBS.clear()
     ddb = boto3.client("dynamodb", PRIMARY)
     assert "orders-restored" not in ddb.list_tables()["TableNames"]
+    (item,) = left_as_found(rollback(ctx, make_ctx))
+    assert "DynamoDB table orders-restored (restored by job" in item and "carries no drtool:run-id tag" in item
+    assert "orders-restored" in ddb.list_tables()["TableNames"]
+    ddb.tag_resource(ResourceArn=h.table_arn("orders-restored"), Tags=[{"Key": RUN_TAG, "Value": "run-1"}])
     assert rollback(ctx, make_ctx) == []
     assert ddb.list_tables()["TableNames"] == [name]
+
+
+def test_backup_undo_after_a_crash_leaves_another_runs_restore_alone(session, fake_backup, clock, make_ctx):
+    """Two runs restore the same recovery point; run-1 crashes before journaling its job id.
+    Its rollback deletes its own (tagged) table and leaves run-2's alone."""
+    fake_backup.durations["restore"] = 0  # jobs finish at once: the action tags what they made
+    name, point = _backed_up_table(session, clock)
+    mine, theirs = make_ctx("run-1"), make_ctx("run-2")
+    act(mine, "backup.start-restore", recovery_point_arn=point, vault="Default", iam_role_arn=ROLE,
+        metadata={"targetTableName": "orders-run-1"})
+    act(theirs, "backup.start-restore", recovery_point_arn=point, vault="Default", iam_role_arn=ROLE,
+        metadata={"targetTableName": "orders-run-2"})
+    ddb = boto3.client("dynamodb", PRIMARY)
+    tags = ddb.list_tags_of_resource(ResourceArn=h.table_arn("orders-run-1"))["Tags"]
+    assert {"Key": RUN_TAG, "Value": "run-1"} in tags and {"Key": "drtool:restored-from", "Value": point} in tags
+    lines = mine.journal.path.read_text().splitlines()
+    mine.journal.path.write_text("\n".join(lines[:2]) + "\n")
+    assert rollback(mine, make_ctx) == []
+    assert sorted(ddb.list_tables()["TableNames"]) == [name, "orders-run-2"]
+
+
+def test_backup_undo_leaves_a_restored_resource_someone_adopted(session, fake_backup, clock, ctx, make_ctx):
+    """Someone re-tags the restored table for another owner mid-drill: rollback keeps it."""
+    fake_backup.durations["restore"] = 0
+    _backed_up_table(session, clock)
+    out = act(ctx, "backup.start-restore", resource_arn=h.table_arn("orders"), iam_role_arn=ROLE,
+              metadata={"targetTableName": "orders-restored"})
+    assert "tagged with the run id" in out.detail
+    ddb = boto3.client("dynamodb", PRIMARY)
+    ddb.tag_resource(ResourceArn=h.table_arn("orders-restored"), Tags=[{"Key": RUN_TAG, "Value": "kept-by-ops"}])
+    remaining = rollback(ctx, make_ctx)
+    assert "orders-restored" in ddb.list_tables()["TableNames"]
+    (item,) = remaining  # the job-id undo leaves it as found; the time-window one sees another owner's
+    assert left_as_found(remaining) == [item] and "carries drtool:run-id=kept-by-ops, not run-1" in item
+
+
+def test_backup_restore_metadata_starts_from_the_recovery_point(session, fake_backup, clock, ctx, make_ctx):
+    vol = h.volume()
+    job = session.client("backup").start_backup_job(BackupVaultName="Default", ResourceArn=h.volume_arn(vol),
+                                                     IamRoleArn=ROLE)
+    clock.advance(60)
+    out = act(ctx, "backup.start-restore", recovery_point_arn=job["RecoveryPointArn"], vault="Default",
+              iam_role_arn=ROLE, metadata={"availabilityZone": f"{PRIMARY}b"})
+    sent = fake_backup.jobs[out.data["restore_job_id"]].params["Metadata"]
+    assert sent == {"volumeId": vol, "encrypted": "false", "availabilityZone": f"{PRIMARY}b"}
+    clock.advance(300)
+    assert rollback(ctx, make_ctx) == []
+    assert [v["VolumeId"] for v in boto3.client("ec2", PRIMARY).describe_volumes()["Volumes"]] == [vol]
+
+
+def test_backup_restore_needs_a_new_name(session, fake_backup, clock, ctx):
+    name, point = _backed_up_table(session, clock)
+    with pytest.raises(DrToolError, match="give metadata.targetTableName"):
+        act(ctx, "backup.start-restore", recovery_point_arn=point, vault="Default", iam_role_arn=ROLE)
+    assert intents(ctx) == [] and fake_backup.jobs and all(j.kind == "backup" for j in fake_backup.jobs.values())
 
 
 def test_backup_start_restore_needs_a_recovery_point(session, fake_backup, ctx):

@@ -6,6 +6,7 @@ import pytest
 
 from drtool.aws import rds
 from drtool.errors import AwsError, DrToolError
+from tests.aws.cas_helpers import left_as_found, rollback
 from tests.region.helpers import DR, PRIMARY, journal_events, make_aurora, make_replica, run_undo
 
 
@@ -55,10 +56,36 @@ def test_failover_swaps_writer_and_undo_fails_back_twice_harmlessly(session, ctx
 
     [intent] = journal_events(ctx, "change.intent")
     assert intent["undo"]["name"] == "rds.failover-cluster-back"
+    assert intent["undo"]["params"]["drill_writers"] == ["shop-aurora-2"]
     assert "back" in run_undo(ctx, intent["undo"])
     assert _writer(session) == "shop-aurora-1"
     assert "already" in run_undo(ctx, intent["undo"])
     assert _writer(session) == "shop-aurora-1"
+
+
+def test_failback_leaves_a_writer_an_operator_chose_as_found(session, ctx):
+    """Three members; the drill fails over to shop-aurora-2, an operator then to shop-aurora-3:
+    rollback does not fail back over the operator's choice."""
+    make_aurora(session)
+    session.client("rds", PRIMARY).create_db_instance(
+        DBInstanceIdentifier="shop-aurora-3", DBClusterIdentifier="shop-aurora", Engine="aurora-postgresql",
+        DBInstanceClass="db.r5.large")
+    rds.failover_cluster(ctx, rds.FailoverParams(cluster="shop-aurora", target_instance="shop-aurora-2"), [])
+    session.client("rds", PRIMARY).failover_db_cluster(DBClusterIdentifier="shop-aurora",
+                                                       TargetDBInstanceIdentifier="shop-aurora-3")
+    remaining = rollback(ctx)
+    assert _writer(session) == "shop-aurora-3"
+    (item,) = left_as_found(remaining)
+    assert "the writer of shop-aurora is shop-aurora-3, not the drill's shop-aurora-2" in item
+    assert rollback(ctx) == remaining and _writer(session) == "shop-aurora-3"
+
+
+def test_failback_without_a_target_accepts_any_reader_of_the_moment(session, ctx):
+    make_aurora(session)
+    rds.failover_cluster(ctx, rds.FailoverParams(cluster="shop-aurora"), [])
+    [intent] = journal_events(ctx, "change.intent")
+    assert intent["undo"]["params"]["drill_writers"] == ["shop-aurora-2"]
+    assert rollback(ctx) == [] and _writer(session) == "shop-aurora-1"
 
 
 def test_failover_checks_its_target(session, ctx):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drtool.aws import route53
-from drtool.errors import DrToolError
+from drtool.errors import ChangedSince, DrToolError
+from tests.aws.cas_helpers import left_as_found, rollback
 from tests.region.helpers import journal_events, run_undo
 
 ZONE = "shop.example.com."
@@ -68,9 +69,48 @@ def test_undo_of_a_created_record_leaves_a_changed_one_alone(ctx, zone):
     route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="api", value="a.example.com"), [])
     [intent] = journal_events(ctx, "change.intent")
     route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="api", value="b.example.com"), [])
-    with pytest.raises(DrToolError, match="left it alone"):
+    with pytest.raises(ChangedSince, match="answers CNAME b.example.com., not the CNAME a.example.com. the drill"):
         run_undo(ctx, intent["undo"])
     assert len(_sets(zone, "api.shop.example.com.")) == 1
+
+
+def _operator_sets(zone, value):
+    zone["client"].change_resource_record_sets(HostedZoneId=zone["id"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": "www.shop.example.com.", "Type": "A", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": value}]}}]})
+
+
+def test_restore_record_leaves_an_operator_change_as_found(ctx, zone):
+    """The drill points www at 10.1.0.1; an operator then points it at 10.2.0.2: rollback
+    keeps the operator's value and lists the record as left as found."""
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="www", value="10.1.0.1"), [])
+    [intent] = journal_events(ctx, "change.intent")
+    assert intent["undo"]["params"]["applied"]["ResourceRecords"] == [{"Value": "10.1.0.1"}]
+    _operator_sets(zone, "10.2.0.2")
+    remaining = rollback(ctx)
+    [now] = _sets(zone, "www.shop.example.com.")
+    assert now["ResourceRecords"] == [{"Value": "10.2.0.2"}]
+    (item,) = left_as_found(remaining)
+    assert "answers A 10.2.0.2, not the drill's A 10.1.0.1 (before the drill: A 10.0.0.1)" in item
+    assert rollback(ctx) == remaining and _sets(zone, "www.shop.example.com.") == [now]
+
+
+def test_restore_record_when_an_operator_deleted_it(ctx, zone):
+    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="www", value="10.1.0.1"), [])
+    [rs] = _sets(zone, "www.shop.example.com.")
+    zone["client"].change_resource_record_sets(HostedZoneId=zone["id"], ChangeBatch={"Changes": [
+        {"Action": "DELETE", "ResourceRecordSet": rs}]})
+    (item,) = left_as_found(rollback(ctx))
+    assert "answers absent" in item and _sets(zone, "www.shop.example.com.") == []
+
+
+def test_restore_record_after_a_crash_before_the_upsert(ctx, zone):
+    """The intent is journaled, the UPSERT never made: the record is as it was, so it counts as restored."""
+    [before] = _sets(zone, "www.shop.example.com.")
+    params = {"zone_id": zone["id"], "name": "www.shop.example.com.", "type": "A", "previous": before,
+              "applied": {**before, "ResourceRecords": [{"Value": "10.1.0.1"}]}}
+    assert "already as it was" in run_undo(ctx, {"name": "route53.restore-record", "params": params})
+    assert _sets(zone, "www.shop.example.com.") == [before]
 
 
 def test_pair_form_inverts_primary_and_undo_restores(ctx, zone):
@@ -88,6 +128,7 @@ def test_pair_form_inverts_primary_and_undo_restores(ctx, zone):
 
     [intent] = journal_events(ctx, "change.intent")
     assert intent["undo"]["name"] == "route53.restore-health-check"
+    assert intent["undo"]["params"]["applied"] is True and intent["undo"]["params"]["inverted"] is False
     run_undo(ctx, intent["undo"])
     assert inverted() is False and expect("use1.shop.example.com").ok
     assert "already" in run_undo(ctx, intent["undo"]) and inverted() is False
