@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -171,8 +172,7 @@ class AwsSession:
         with self._lock:
             if key not in self._clients:
                 raw = self._raw_client(self._boto_session(), service, region)
-                policy = RetryPolicy(self.max_attempts, self.base_delay,
-                                     **({"sleep": self._sleep} if self._sleep else {}))
+                policy = RetryPolicy(self.max_attempts, self.base_delay, sleep=self._sleep or time.sleep)
                 self._clients[key] = RetryingClient(raw, policy=policy)
             return self._clients[key]
 
