@@ -37,12 +37,14 @@ THROTTLING_CODES = frozenset({
 })
 TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
                              "RequestTimeout", "RequestTimeoutException"})
-READ_PREFIXES = ("describe_", "list_", "get_", "head_", "lookup_", "search_", "test_", "batch_get_")
+READ_PREFIXES = ("describe_", "list_", "get_", "head_", "lookup_", "search_", "test_", "batch_get_",
+                 "filter_", "select_")
+READ_NAMES = frozenset({"query", "scan"})
 NOT_FOUND_BUDGET_S = 10.0
 
 
 def is_read(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES)
+    return operation.startswith(READ_PREFIXES) or operation in READ_NAMES
 
 
 def _network(exc: BaseException) -> tuple[bool, bool]:

@@ -17,7 +17,7 @@ from botocore.exceptions import (
 from botocore.stub import Stubber
 
 from drtool.aws.errors import AmbiguousWrite, error_code, translate
-from drtool.aws.retry import RetryingClient
+from drtool.aws.retry import RetryingClient, is_read
 from drtool.errors import EXIT_ABORTED, AwsError
 
 
@@ -117,3 +117,12 @@ def test_error_code_reads_client_and_waiter_errors(stubbed):
     assert error_code(info.value) == "InvalidInstanceID.NotFound"
     assert error_code(WaiterError(name="w", reason="r", last_response={"Error": {"Code": "X"}})) == "X"
     assert error_code(ValueError("x")) is None
+
+
+@pytest.mark.parametrize(("operation", "read"), [
+    ("describe_instances", True), ("list_objects_v2", True), ("get_item", True), ("query", True),
+    ("scan", True), ("batch_get_item", True), ("terminate_instances", False), ("put_item", False),
+    ("update_auto_scaling_group", False), ("assume_role", False), ("batch_write_item", False),
+])
+def test_reads_are_told_from_changes_by_name(operation, read):
+    assert is_read(operation) is read
