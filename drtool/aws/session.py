@@ -1,9 +1,11 @@
 """Session factory: one boto3 session per drill, clients cached per (service, region).
 
 Credentials come from the standard chain, `--profile`, or an assumed role
-(`aws.role_arn` + `external_id`). The endpoint comes from AWS_ENDPOINT_URL (boto3 reads
-it itself) or is given explicitly (the sandbox). botocore's own retries are off; the
-`RetryingClient` wrapper retries with tenacity only where it is safe (see `drtool.aws.retry`).
+(`aws.role_arn` + `external_id`) whose credentials renew themselves before they expire and
+whose session name carries the run id (`drtool-<run id>`, so CloudTrail ties every call to
+the run). The endpoint comes from AWS_ENDPOINT_URL (boto3 reads it itself) or is given
+explicitly (the sandbox). botocore sends each call once; the `RetryingClient` wrapper
+retries with tenacity only where it is safe (see `drtool.aws.retry`).
 """
 
 from __future__ import annotations
