@@ -38,6 +38,18 @@ class AmbiguousWrite(AwsError):
         self.args = (self.message,)
 
 
+class UnexpectedError(AwsError):
+    """Not an AWS or botocore error (most likely a drtool bug): named by type and message."""
+
+    def __init__(self, operation: str, original: BaseException, step: str | None = None) -> None:
+        self.original = original
+        super().__init__(operation, type(original).__name__, _one_line(original), step,
+                         "rerun with --debug and report it")
+        where = f"step {step}: " if step else ""
+        self.message = f"{where}internal error: {type(original).__name__}: {_one_line(original)}"
+        self.args = (self.message,)
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a ClientError (or of a WaiterError's last response), else None."""
     response = getattr(exc, "response", None)
@@ -88,8 +100,7 @@ def translate(exc: BaseException, operation: str, step: str | None = None) -> Dr
             return AwsError(operation, code, message, step, hint)
     if isinstance(exc, bx.BotoCoreError):
         return AwsError(operation, type(exc).__name__, _one_line(exc), step)
-    return AwsError(operation, type(exc).__name__, _one_line(exc), step,
-                    "an unexpected error: rerun with --debug and report it if it persists")
+    return UnexpectedError(operation, exc, step)
 
 
 def call_aws(method: Callable[..., T], operation: str, *args: Any, step: str | None = None, **kwargs: Any) -> T:

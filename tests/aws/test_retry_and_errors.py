@@ -93,12 +93,17 @@ def _translated(exc: BaseException) -> AwsError:
     (WaiterError(name="InstanceRunning", reason="Max attempts exceeded", last_response={}), "WaiterError"),
     (WaiterError(name="InstanceRunning", reason="x", last_response={"Error": {"Code": "Throttling"}}),
      "Throttling"),
-    (KeyError("Reservations"), "KeyError"),
-    (RuntimeError("multi\nline"), "RuntimeError"),
 ])
 def test_every_exception_becomes_one_aws_error_line(exc, code):
     err = _translated(exc)
     assert err.code == code and err.message.startswith(f"step look: ec2:DescribeInstances failed: {code}: ")
+
+
+@pytest.mark.parametrize("exc", [KeyError("Reservations"), RuntimeError("multi\nline")])
+def test_anything_else_is_an_internal_error_not_a_traceback(exc):
+    err = _translated(exc)
+    assert err.code == type(exc).__name__ and "--debug" in err.hint
+    assert err.message == f"step look: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def test_an_ambiguous_write_keeps_its_original_and_gains_the_step():
