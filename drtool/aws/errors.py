@@ -38,15 +38,21 @@ class AmbiguousWrite(AwsError):
         self.args = (self.message,)
 
 
+# Exceptions that mean a drtool bug rather than a reason raised on purpose (e.g. an undo's
+# RuntimeError explaining why it refuses).
+_BUGS = (LookupError, TypeError, AttributeError, NameError, AssertionError, ArithmeticError)
+
+
 class UnexpectedError(AwsError):
-    """Not an AWS or botocore error (most likely a drtool bug): named by type and message."""
+    """Not an AWS or botocore error: named by type and message ("internal error" for a bug)."""
 
     def __init__(self, operation: str, original: BaseException, step: str | None = None) -> None:
         self.original = original
+        bug = isinstance(original, _BUGS)
         super().__init__(operation, type(original).__name__, _one_line(original), step,
-                         "rerun with --debug and report it")
+                         "rerun with --debug and report it" if bug else None)
         where = f"step {step}: " if step else ""
-        self.message = f"{where}internal error: {type(original).__name__}: {_one_line(original)}"
+        self.message = f"{where}{'internal error: ' if bug else ''}{type(original).__name__}: {_one_line(original)}"
         self.args = (self.message,)
 
 
