@@ -1,4 +1,5 @@
-"""Turn botocore exceptions into one-line `AwsError`s naming the operation and code."""
+"""The one AWS error boundary: any exception becomes a one-line `AwsError` naming the
+operation and a code, and `error_code()` is the one place that reads an AWS error code."""
 
 from __future__ import annotations
 
@@ -9,61 +10,108 @@ from drtool.errors import AwsError, DrToolError
 
 T = TypeVar("T")
 
+_PERMISSIONS = "grant the IAM actions `drtool permissions DRILL` lists"
+_EXPIRED = "refresh your credentials (aws sso login, or a new session)"
 _HINTS = {
-    "AccessDenied": "grant the IAM actions `drtool permissions DRILL` lists",
-    "AccessDeniedException": "grant the IAM actions `drtool permissions DRILL` lists",
-    "UnauthorizedOperation": "grant the IAM actions `drtool permissions DRILL` lists",
-    "ExpiredToken": "refresh your credentials (aws sso login, or a new session)",
-    "ExpiredTokenException": "refresh your credentials (aws sso login, or a new session)",
+    "AccessDenied": _PERMISSIONS,
+    "AccessDeniedException": _PERMISSIONS,
+    "UnauthorizedOperation": _PERMISSIONS,
+    "ExpiredToken": _EXPIRED,
+    "ExpiredTokenException": _EXPIRED,
     "InvalidClientTokenId": "check the credentials and the account you are pointing at",
 }
+_CONFIRM = "read the resource to see whether it applied"
+
+
+class AmbiguousWrite(AwsError):
+    """A changing call was sent but its answer never came (read timeout, connection
+    closed, 5xx): AWS may or may not have applied it. It is never resent blindly; read
+    the resource back to decide (`drtool.aws.retry.write_then_confirm`)."""
+
+    def __init__(self, operation: str, original: BaseException, step: str | None = None) -> None:
+        self.original = original
+        self.original_code = error_code(original) or type(original).__name__
+        detail = f"{self.original_code}: {_one_line(original)}"
+        super().__init__(operation, "OutcomeUnknown", detail, step, _CONFIRM)
+        where = f"step {step}: " if step else ""
+        self.message = f"{where}{operation} outcome unknown ({detail}); {_CONFIRM}"
+        self.args = (self.message,)
+
+
+# Exceptions that mean a drtool bug rather than a reason raised on purpose (e.g. an undo's
+# RuntimeError explaining why it refuses).
+_BUGS = (LookupError, TypeError, AttributeError, NameError, AssertionError, ArithmeticError)
+
+
+class UnexpectedError(AwsError):
+    """Not an AWS or botocore error: named by type and message ("internal error" for a bug)."""
+
+    def __init__(self, operation: str, original: BaseException, step: str | None = None) -> None:
+        self.original = original
+        bug = isinstance(original, _BUGS)
+        super().__init__(operation, type(original).__name__, _one_line(original), step,
+                         "rerun with --debug and report it" if bug else None)
+        where = f"step {step}: " if step else ""
+        self.message = f"{where}{'internal error: ' if bug else ''}{type(original).__name__}: {_one_line(original)}"
+        self.args = (self.message,)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a ClientError (or of a WaiterError's last response), else None."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        response = getattr(exc, "last_response", None)
+    if not isinstance(response, dict):
+        return None
+    error = response.get("Error")
+    return error.get("Code") if isinstance(error, dict) else None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def translate(exc: BaseException, operation: str, step: str | None = None) -> DrToolError:
-    """Map any botocore/boto3 exception to a DrToolError with a hint."""
-    from botocore.exceptions import (
-        ClientError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-        ParamValidationError,
-        ProfileNotFound,
-    )
+    """Map any exception from an AWS call to a DrToolError with a hint; never raises."""
+    from botocore import exceptions as bx
 
+    if isinstance(exc, AmbiguousWrite):
+        return exc if exc.step or not step else AmbiguousWrite(exc.operation, exc.original, step)
     if isinstance(exc, DrToolError):
         return exc
-    if isinstance(exc, ClientError):
+    if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {})
-        code = err.get("Code", "Unknown")
-        return AwsError(operation, code, err.get("Message", str(exc)), step, _HINTS.get(code))
-    if isinstance(exc, NoCredentialsError):
-        return AwsError(operation, "NoCredentials", "no AWS credentials found", step,
-                        "set AWS_PROFILE or pass --profile, or run `drtool demo` to try the offline sandbox")
-    if isinstance(exc, ProfileNotFound):
-        return AwsError(operation, "ProfileNotFound", str(exc), step, "check --profile / AWS_PROFILE")
-    if isinstance(exc, NoRegionError):
-        return AwsError(operation, "NoRegion", "no AWS region configured", step, "pass --region or set AWS_REGION")
-    if isinstance(exc, EndpointConnectionError):
-        return AwsError(operation, "EndpointUnreachable", str(exc), step,
-                        "check network access and AWS_ENDPOINT_URL")
-    if isinstance(exc, ParamValidationError):
-        return AwsError(operation, "ParamValidation", str(exc).replace("\n", " "), step)
-    from botocore.exceptions import BotoCoreError
-
-    if isinstance(exc, BotoCoreError):
-        return AwsError(operation, type(exc).__name__, str(exc), step)
-    raise exc
+        code = err.get("Code") or "Unknown"
+        return AwsError(operation, code, _one_line(Exception(err.get("Message") or str(exc))), step,
+                        _HINTS.get(code))
+    if isinstance(exc, bx.WaiterError):
+        code = error_code(exc) or "WaiterError"
+        return AwsError(operation, code, _one_line(exc), step, _HINTS.get(code))
+    known: list[tuple[type[BaseException], str, str | None]] = [
+        (bx.NoCredentialsError, "NoCredentials",
+         "set AWS_PROFILE or pass --profile, or run `drtool demo` to try the offline sandbox"),
+        (bx.PartialCredentialsError, "PartialCredentials", "check the credentials you configured"),
+        (bx.CredentialRetrievalError, "CredentialRetrieval", "check the credential source (role, SSO, process)"),
+        (bx.ProfileNotFound, "ProfileNotFound", "check --profile / AWS_PROFILE"),
+        (bx.NoRegionError, "NoRegion", "pass --region or set AWS_REGION"),
+        (bx.ConnectTimeoutError, "ConnectTimeout", "check network access and AWS_ENDPOINT_URL"),
+        (bx.ReadTimeoutError, "ReadTimeout", "AWS did not answer in time; retry later"),
+        (bx.EndpointConnectionError, "EndpointUnreachable", "check network access and AWS_ENDPOINT_URL"),
+        (bx.ConnectionClosedError, "ConnectionClosed", "check network access and AWS_ENDPOINT_URL"),
+        (bx.ParamValidationError, "ParamValidation", None),
+    ]
+    for kind, code, hint in known:
+        if isinstance(exc, kind):
+            message = "no AWS credentials found" if code == "NoCredentials" else _one_line(exc)
+            return AwsError(operation, code, message, step, hint)
+    if isinstance(exc, bx.BotoCoreError):
+        return AwsError(operation, type(exc).__name__, _one_line(exc), step)
+    return UnexpectedError(operation, exc, step)
 
 
 def call_aws(method: Callable[..., T], operation: str, *args: Any, step: str | None = None, **kwargs: Any) -> T:
     """Call `method` and translate any AWS error (for use outside the runner's step loop)."""
     try:
         return method(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - translate() re-raises what it does not know
+    except Exception as exc:  # noqa: BLE001 - translate() maps every exception
         raise translate(exc, operation, step) from exc
-
-
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a ClientError, else None."""
-    response = getattr(exc, "response", None)
-    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

@@ -116,14 +116,11 @@ def invoke(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
         from drtool.aws.errors import translate
 
-        try:
-            err = translate(exc, "AWS call")
-        except Exception:  # noqa: BLE001
-            if debug:
-                raise
-            click.echo(f"error: internal error: {type(exc).__name__}: {exc}\n"
-                       "  hint: rerun with --debug and report it", err=True)
-            return EXIT_ABORTED
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        err = translate(exc, "AWS call")   # maps every exception, never raises
         click.echo(f"error: {err.render()}", err=True)
         return err.exit_code
     return result if isinstance(result, int) else 0

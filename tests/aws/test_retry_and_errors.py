@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+    WaiterError,
+)
 from botocore.stub import Stubber
 
-from drtool.aws.errors import translate
-from drtool.aws.retry import RetryingClient
+from drtool.aws.errors import AmbiguousWrite, error_code, translate
+from drtool.aws.retry import RetryingClient, is_read
 from drtool.errors import EXIT_ABORTED, AwsError
 
 
@@ -66,3 +75,64 @@ def test_access_denied_becomes_one_line_with_a_hint(stubbed):
     assert err.message == ("step kill one: ec2.terminate-instances failed: UnauthorizedOperation: "
                            "You are not authorized")
     assert "drtool permissions" in err.hint and "\n" not in err.message
+
+
+def _translated(exc: BaseException) -> AwsError:
+    err = translate(exc, "ec2:DescribeInstances", "look")
+    assert isinstance(err, AwsError) and err.exit_code == EXIT_ABORTED and "\n" not in err.message
+    return err
+
+
+@pytest.mark.parametrize(("exc", "code"), [
+    (ReadTimeoutError(endpoint_url="https://ec2"), "ReadTimeout"),
+    (ConnectTimeoutError(endpoint_url="https://ec2"), "ConnectTimeout"),
+    (EndpointConnectionError(endpoint_url="https://ec2"), "EndpointUnreachable"),
+    (ConnectionClosedError(endpoint_url="https://ec2"), "ConnectionClosed"),
+    (NoCredentialsError(), "NoCredentials"),
+    (ParamValidationError(report="Missing required parameter\nin input: \"InstanceIds\""), "ParamValidation"),
+    (WaiterError(name="InstanceRunning", reason="Max attempts exceeded", last_response={}), "WaiterError"),
+    (WaiterError(name="InstanceRunning", reason="x", last_response={"Error": {"Code": "Throttling"}}),
+     "Throttling"),
+])
+def test_every_exception_becomes_one_aws_error_line(exc, code):
+    err = _translated(exc)
+    assert err.code == code and err.message.startswith(f"step look: ec2:DescribeInstances failed: {code}: ")
+
+
+def test_a_bug_is_an_internal_error_not_a_traceback():
+    err = _translated(KeyError("Reservations"))
+    assert err.code == "KeyError" and "--debug" in err.hint
+    assert err.message == "step look: internal error: KeyError: 'Reservations'"
+
+
+def test_an_error_raised_on_purpose_keeps_its_words():
+    err = _translated(RuntimeError("ACL still associated\nwith subnet-1"))
+    assert err.code == "RuntimeError" and err.hint is None
+    assert err.message == "step look: RuntimeError: ACL still associated with subnet-1"
+
+
+def test_an_ambiguous_write_keeps_its_original_and_gains_the_step():
+    lost = AmbiguousWrite("ec2:TerminateInstances", ReadTimeoutError(endpoint_url="https://ec2"))
+    err = translate(lost, "ec2.terminate-instances", "kill one")
+    assert isinstance(err, AmbiguousWrite) and err.original is lost.original and err.code == "OutcomeUnknown"
+    assert err.message == ('step kill one: ec2:TerminateInstances outcome unknown (ReadTimeoutError: Read '
+                           'timeout on endpoint URL: "https://ec2"); read the resource to see whether it applied')
+
+
+def test_error_code_reads_client_and_waiter_errors(stubbed):
+    client, stub = stubbed
+    stub.add_client_error("describe_instances", service_error_code="InvalidInstanceID.NotFound")
+    with pytest.raises(Exception) as info:
+        client.describe_instances(InstanceIds=["i-1"])
+    assert error_code(info.value) == "InvalidInstanceID.NotFound"
+    assert error_code(WaiterError(name="w", reason="r", last_response={"Error": {"Code": "X"}})) == "X"
+    assert error_code(ValueError("x")) is None
+
+
+@pytest.mark.parametrize(("operation", "read"), [
+    ("describe_instances", True), ("list_objects_v2", True), ("get_item", True), ("query", True),
+    ("scan", True), ("batch_get_item", True), ("terminate_instances", False), ("put_item", False),
+    ("update_auto_scaling_group", False), ("assume_role", False), ("batch_write_item", False),
+])
+def test_reads_are_told_from_changes_by_name(operation, read):
+    assert is_read(operation) is read
