@@ -5,7 +5,8 @@ change is journaled as `change.intent` (with its undo) *before* the AWS call and
 `change.done` / `change.failed` after. Readers tolerate a torn last line (SIGKILL).
 
 Hash chain: every line carries `prev`, the sha256 of the previous line's exact bytes
-(without its newline); the first line's `prev` is `genesis_digest(run_id)`. Appending to
+(without its newline; the first line's `prev` is `genesis_digest(run_id)`), and `sha256`,
+its own digest (so an edit of the last line shows too). Appending to
 an existing journal (as `drtool rollback` does) continues the chain. `verify_journal`
 checks the chain, seq continuity and that every line belongs to the run of `run.started`.
 An unsigned chain proves the lines are consistent with each other, not who wrote them:
@@ -36,6 +37,13 @@ GENESIS_PREFIX = "drtool.journal/v1 genesis "
 def genesis_digest(run_id: str) -> str:
     """`prev` of a run's first line: binds the chain to its run id."""
     return hashlib.sha256((GENESIS_PREFIX + run_id).encode("utf-8")).hexdigest()
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """A line's own digest: sha256 of its JSON (sorted keys) without the `sha256` field.
+    With it an edit of the *last* line shows too (no later `prev` covers that one)."""
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def line_digest(line: str | bytes) -> str:
@@ -97,6 +105,7 @@ class Journal:
                 self._run_id = str(fields.get("run_id"))
             prev = self._prev or genesis_digest(self._run_id or "")
             record = {"seq": self._seq, "event": event, "t": t, "at": rfc3339(t), **fields, "prev": prev}
+            record["sha256"] = record_digest(record)
             line = json.dumps(record, sort_keys=True, default=str)
             self._file.write(line + "\n")
             self._file.flush()
@@ -208,8 +217,10 @@ def journal_problems(data: bytes) -> list[str]:
             expected = genesis_digest(run_id)
         else:
             expected = prev
-        if "prev" not in record:
-            problems.append(f"line {number}: no chain digest (prev); not written by this drtool, or edited")
+        if "prev" not in record or "sha256" not in record:
+            problems.append(f"line {number}: no chain digests (prev, sha256); not written by this drtool, or edited")
+        elif record.get("sha256") != record_digest(record):
+            problems.append(f"line {number} ({record.get('event')}): its content does not match its sha256 (edited)")
         elif record.get("prev") != expected:
             problems.append(f"line {number} ({record.get('event')}): chain broken: prev does not match "
                             f"the digest of the line before (a line was edited, inserted or removed)")

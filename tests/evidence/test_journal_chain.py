@@ -37,8 +37,15 @@ def test_edited_line_breaks_the_chain(tmp_path):
     lines = _lines(path)
     lines[2] = lines[2].replace("event 1", "event X")
     path.write_text("\n".join(lines) + "\n")
-    problems = verify_journal(path)
-    assert len(problems) == 1 and "line 4" in problems[0] and "chain broken" in problems[0]
+    assert verify_journal(path) == ["line 3 (note): its content does not match its sha256 (edited)",
+                                    "line 4 (note): chain broken: prev does not match the digest of the line "
+                                    "before (a line was edited, inserted or removed)"]
+
+
+def test_edited_last_line_is_found(tmp_path):
+    path = _journal(tmp_path / "journal.jsonl")
+    path.write_text(path.read_text().replace("event 3", "event X"))
+    assert verify_journal(path) == ["line 5 (note): its content does not match its sha256 (edited)"]
 
 
 def test_removed_and_reordered_lines_are_found(tmp_path):
@@ -71,7 +78,7 @@ def test_lines_of_another_run_are_refused(tmp_path):
 def test_unchained_or_headless_journal(tmp_path):
     path = tmp_path / "journal.jsonl"
     path.write_text(json.dumps({"seq": 1, "event": "run.started", "run_id": "r"}) + "\n")
-    assert any("no chain digest" in p for p in verify_journal(path))
+    assert any("no chain digests" in p for p in verify_journal(path))
     path.write_text(json.dumps({"seq": 1, "event": "note", "prev": "0" * 64}) + "\n")
     assert "does not start with run.started" in verify_journal(path)[0]
 
