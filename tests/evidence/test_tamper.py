@@ -218,3 +218,53 @@ def test_rollback_of_an_intact_journal_shows_what_it_undoes(aws, tmp_path, capsy
     assert "route53.restore-record in us-east-1" in out and "10.0.0.1" in out
     assert [r["ResourceRecords"] for r in _records(r53, zone_id)] == [[{"Value": "10.0.0.1"}]]
     assert invoke(["verify", str(tmp_path / "drill-results")]) == 0
+
+
+# -- a signed run pins its journal ---------------------------------------------------------
+
+@pytest.fixture
+def signed_run(session, tmp_path) -> Path:
+    """A finished run whose scorecard (and so the journal head) is signed with a KMS key."""
+    from drtool.runner import write_scorecard
+    from drtool.signing import sign_scorecard, write_signature
+
+    path = _crashed_run(tmp_path, _route53_undo("Z1", "10.0.0.1"))
+    journal = Journal(path, FakeClock())
+    journal.write("run.finished", status="aborted", reason="test")
+    journal.close()
+    card = write_scorecard(path.parent, "d")
+    key = session.client("kms", "us-east-1").create_key(KeyUsage="SIGN_VERIFY",
+                                                        KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+    write_signature(path.parent, sign_scorecard(session, key, card))
+    return path
+
+
+def test_signed_journal_accepts_what_rollback_appends(signed_run):
+    from drtool.cli.rollback import verified_events
+
+    journal = Journal(signed_run, FakeClock())
+    journal.write("undo.done", intent=2, detail="restored", summary="flip")
+    journal.close()
+    assert [e["event"] for e in verified_events(signed_run, "run-1")][-1] == "undo.done"
+
+
+def test_signed_journal_refuses_a_validly_chained_forgery(signed_run):
+    from drtool.cli.rollback import verified_events
+    from drtool.errors import UsageError
+
+    journal = Journal(signed_run, FakeClock())        # the chain stays valid: only the signature shows it
+    journal.write("change.intent", step="s", summary="forged", region="us-east-1", resources=[],
+                  undo=_route53_undo("Z1", "6.6.6.6"))
+    journal.close()
+    with pytest.raises(UsageError, match="added after it was signed"):
+        verified_events(signed_run, "run-1")
+
+
+def test_signed_journal_rewritten_whole_is_refused(signed_run):
+    from drtool.cli.rollback import verified_events
+    from drtool.errors import UsageError
+
+    signed_run.unlink()
+    _crashed_run(signed_run.parent.parent.parent.parent, _route53_undo("Z1", "6.6.6.6"))
+    with pytest.raises(UsageError, match="not the journal that was signed"):
+        verified_events(signed_run, "run-1")
