@@ -135,7 +135,7 @@ def seal(scorecard: dict[str, Any], previous: str | dict[str, Any] | None,
     callers), or None for a drill's first run. A block that names this same run (a
     scorecard re-sealed after `drtool rollback`) keeps the run's place in the chain."""
     sealed = {k: v for k, v in scorecard.items() if k != "integrity"}
-    run = sealed.get("run") if isinstance(sealed.get("run"), dict) else {}
+    run: dict[str, Any] = sealed["run"] if isinstance(sealed.get("run"), dict) else {}
     previous_sha: str | None
     previous_chain: str | None = None
     if isinstance(previous, dict):

@@ -91,6 +91,7 @@ def secret_values(drill: Any) -> set[str]:
         if getattr(spec, "type", None) == "secret" and values.get(name) is not None:
             found.add(str(values[name]))
     aws = getattr(getattr(drill, "doc", None), "aws", None)
-    if getattr(aws, "external_id", None):
-        found.add(str(aws.external_id))
+    external_id = getattr(aws, "external_id", None)
+    if external_id:
+        found.add(str(external_id))
     return found

@@ -21,8 +21,8 @@ HEAD_SCHEMA = "drtool.head/v1"
 
 def head_record(scorecard: dict[str, Any]) -> dict[str, Any]:
     """The head pointer for a drill whose newest run is `scorecard`."""
-    run = scorecard.get("run") if isinstance(scorecard.get("run"), dict) else {}
-    integrity = scorecard.get("integrity") if isinstance(scorecard.get("integrity"), dict) else {}
+    run: dict[str, Any] = scorecard["run"] if isinstance(scorecard.get("run"), dict) else {}
+    integrity: dict[str, Any] = scorecard["integrity"] if isinstance(scorecard.get("integrity"), dict) else {}
     return {"schema": HEAD_SCHEMA, "drill": run.get("drill"), "run_id": run.get("id"),
             "started_at": run.get("started_at"), "sha256": integrity.get("sha256"),
             "chain_sha256": integrity.get("chain_sha256")}
@@ -77,7 +77,7 @@ def head_problems(head: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]
             head.get("started_at") or ""):
         problems.append(f"run {newest_id} is newer than the head {head.get('run_id')} named in {HEAD} "
                         "(added without updating the head pointer)")
-    integrity = named[0].get("integrity") if isinstance(named[0].get("integrity"), dict) else {}
+    integrity: dict[str, Any] = named[0]["integrity"] if isinstance(named[0].get("integrity"), dict) else {}
     for key in ("sha256", "chain_sha256"):
         if head.get(key) and integrity.get(key) != head.get(key):
             problems.append(f"run {head.get('run_id')}: {key} {str(integrity.get(key))[:16]}... is not the "
