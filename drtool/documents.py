@@ -48,7 +48,7 @@ class Strict(BaseModel):
 
 # --- scenario -------------------------------------------------------------------------
 
-ParamType = Literal["string", "integer", "number", "boolean", "duration", "list"]
+ParamType = Literal["string", "integer", "number", "boolean", "duration", "list", "secret"]
 
 
 class ParameterSpec(Strict):
@@ -357,7 +357,7 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 def coerce_parameter(spec: ParameterSpec, value: Any) -> Any:
     """Type-check one parameter value; raise ValueError with a readable message."""
     kind = spec.type
-    if kind == "string":
+    if kind in ("string", "secret"):   # a secret binds as a string; drtool.redact masks its value
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError(f"expected a string, got {value!r}")
         return str(value)

@@ -8,9 +8,23 @@ One deliberate difference: integers beyond +/-2**53 are written exactly (JCS wou
 them through a double); keep such values out of scorecards or store them as strings.
 
 The digest (`integrity.sha256`) covers the scorecard without its `integrity` block (spec
-section 6), so `integrity.previous_sha256` is not covered by it. The chain link is bound
-by the signature statement instead (see `drtool.signing`); unsigned chains detect
-deletions and forks but, like any bare hash chain, not a rewrite by someone with write access.
+section 6), so `integrity.previous_sha256` is not covered by it. Integrity version 2 adds
+`chain_sha256`, a digest over this run's link and the previous run's chain digest:
+
+    chain_sha256 = sha256(canonical({"journal_sha256", "previous_chain_sha256",
+                                     "previous_sha256", "sha256"}))
+
+so it covers `previous_sha256`, the journal's head digest and, through
+`previous_chain_sha256`, every earlier link. The results store keeps a head pointer
+(`HEAD.json`) with the newest run's chain digest, so deleting or re-sealing the newest run
+shows. Signed scorecards sign `chain_sha256` (see `drtool.signing`).
+
+What an unsigned chain proves: the runs read are consistent with each other and with the
+head pointer, so a deleted, edited, re-sealed or re-ordered run shows unless whoever did it
+also recomputed every later link and the head pointer. It cannot prove who wrote it: someone
+with write access to the whole store can rewrite it consistently. Signatures (KMS) prove
+authorship; S3 versioning/Object Lock keep overwritten versions. Version 1 scorecards (no
+`chain_sha256`) prove only their own content; their `previous_sha256` is unprotected.
 """
 
 from __future__ import annotations
@@ -101,11 +115,67 @@ def scorecard_digest(scorecard: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def seal(scorecard: dict[str, Any], previous_sha256: str | None) -> dict[str, Any]:
-    """Return the scorecard with `integrity` filled in."""
+INTEGRITY_VERSION = 2
+
+
+def chain_digest(sha256: str | None, previous_sha256: str | None, previous_chain_sha256: str | None,
+                 journal_sha256: str | None) -> str:
+    """The v2 chain digest of one run (see the module docstring)."""
+    link = {"journal_sha256": journal_sha256, "previous_chain_sha256": previous_chain_sha256,
+            "previous_sha256": previous_sha256, "sha256": sha256}
+    return hashlib.sha256(canonical_json(link)).hexdigest()
+
+
+def seal(scorecard: dict[str, Any], previous: str | dict[str, Any] | None,
+         journal_sha256: str | None = None) -> dict[str, Any]:
+    """Return the scorecard with `integrity` filled in (version 2).
+
+    `previous` is the previous run's `integrity` block (as `previous_integrity` of the
+    store gives it), or only its sha256 (then the chain restarts from this run: older
+    callers), or None for a drill's first run. A block that names this same run (a
+    scorecard re-sealed after `drtool rollback`) keeps the run's place in the chain."""
     sealed = {k: v for k, v in scorecard.items() if k != "integrity"}
-    sealed["integrity"] = {"sha256": scorecard_digest(sealed), "previous_sha256": previous_sha256}
+    run: dict[str, Any] = sealed["run"] if isinstance(sealed.get("run"), dict) else {}
+    previous_sha: str | None
+    previous_chain: str | None = None
+    if isinstance(previous, dict):
+        if previous.get("run_id") is not None and previous.get("run_id") == run.get("id"):
+            previous_sha, previous_chain = previous.get("previous_sha256"), previous.get("previous_chain_sha256")
+        else:
+            previous_sha, previous_chain = previous.get("sha256"), previous.get("chain_sha256")
+    else:
+        previous_sha = previous
+    digest = scorecard_digest(sealed)
+    sealed["integrity"] = {
+        "sha256": digest, "previous_sha256": previous_sha, "version": INTEGRITY_VERSION,
+        "journal_sha256": journal_sha256, "previous_chain_sha256": previous_chain,
+        "chain_sha256": chain_digest(digest, previous_sha, previous_chain, journal_sha256)}
     return sealed
+
+
+def integrity_field(document: dict[str, Any], name: str) -> str | None:
+    integrity = document.get("integrity")
+    value = integrity.get(name) if isinstance(integrity, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def is_v2(document: dict[str, Any]) -> bool:
+    integrity = document.get("integrity")
+    return isinstance(integrity, dict) and integrity.get("version") == INTEGRITY_VERSION
+
+
+def chain_problem(document: dict[str, Any]) -> str | None:
+    """None when a v2 `chain_sha256` matches the recorded link fields (v1: always None)."""
+    if not is_v2(document):
+        return None
+    recorded = integrity_field(document, "chain_sha256")
+    computed = chain_digest(integrity_field(document, "sha256"), integrity_field(document, "previous_sha256"),
+                            integrity_field(document, "previous_chain_sha256"),
+                            integrity_field(document, "journal_sha256"))
+    if recorded != computed:
+        return ("chain_sha256 does not match the recorded link (previous_sha256, previous_chain_sha256 "
+                "or journal_sha256 was changed)")
+    return None
 
 
 def recorded_digest(document: dict[str, Any]) -> str | None:
@@ -145,12 +215,14 @@ class ChainEntry:
     sha256: str | None          # as recorded (what later runs point to)
     previous_sha256: str | None
     complete: bool = True       # True when the drill's whole stored population was read
+    chain_sha256: str | None = None            # v2 only
+    previous_chain_sha256: str | None = None   # v2 only
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     drill: str
-    kind: str                   # "gap" | "fork" | "order" | "duplicate"
+    kind: str                   # "gap" | "fork" | "order" | "duplicate" | "link"
     message: str
     labels: tuple[str, ...] = ()
 
@@ -161,7 +233,8 @@ def chain_problems(entries: Iterable[ChainEntry]) -> tuple[list[ChainProblem], l
     gap: a run names a previous digest that matches no run read (a run was deleted or its
     scorecard rewritten); only reported where the drill's stored population is complete,
     otherwise it is a note. fork: two runs name the same previous (or two runs start the
-    chain). order: a run's previous started after it.
+    chain). order: a run's previous started after it. link (v2): a run's
+    `previous_chain_sha256` is not its previous run's `chain_sha256`.
     """
     by_drill: dict[str, list[ChainEntry]] = defaultdict(list)
     for entry in entries:
@@ -195,6 +268,11 @@ def chain_problems(entries: Iterable[ChainEntry]) -> tuple[list[ChainProblem], l
             elif previous.started_at > run.started_at:
                 problems.append(ChainProblem(drill, "order", f"run {run.run_id} names run {previous.run_id} "
                                              "as previous, but that run started later", (run.label,)))
+            elif run.previous_chain_sha256 and run.previous_chain_sha256 != previous.chain_sha256:
+                problems.append(ChainProblem(drill, "link", f"run {run.run_id} names previous chain digest "
+                                             f"{run.previous_chain_sha256[:16]}..., but run {previous.run_id} "
+                                             f"records {str(previous.chain_sha256)[:16]}... (an earlier run "
+                                             "was re-sealed or its link edited)", (run.label, previous.label)))
         for previous_sha, claimants in claims.items():
             if len(claimants) > 1:
                 ids = ", ".join(c.run_id for c in claimants)

@@ -80,7 +80,7 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
 
 def rollback_run(journal_path: Path, session: Any, clock: Any = None,
                  report: Callable[[str], None] = lambda _l: None,
-                 previous_sha256: Callable[[str], str | None] | None = None) -> tuple[list[str], dict[str, Any]]:
+                 previous_sha256: Callable[[str], Any] | None = None) -> tuple[list[str], dict[str, Any]]:
     """Undo whatever a crashed run left changed; return (remaining, rewritten scorecard)."""
     from drtool.errors import DrillAborted
     from drtool.journal import Journal, read_journal

@@ -64,7 +64,7 @@ class RunOptions:
     ask_manual: Callable[[str], str | None] | None = None
     report: Callable[[str], None] = lambda _line: None
     run_id: str | None = None
-    previous_sha256: Callable[[str], str | None] | None = None
+    previous_sha256: Callable[[str], Any] | None = None   # store.previous_integrity (or _digest)
     time_scale: float | None = None      # None: 1 live, SANDBOX_TIME_SCALE in the sandbox
 
     @property
@@ -107,7 +107,9 @@ class DrillRun:
         self.clock = opts.clock
         self.run_id = opts.run_id or new_run_id(self.clock)
         self.run_dir = Path(opts.results) / drill.name / self.run_id
-        self.journal = Journal(self.run_dir / JOURNAL_NAME, self.clock)
+        from drtool.redact import secret_values
+
+        self.journal = Journal(self.run_dir / JOURNAL_NAME, self.clock, secrets=secret_values(drill))
         self.started_mono = self.clock.monotonic()
         self.started_at = self.clock.now()
         self.meters: list[Any] = []

@@ -186,14 +186,19 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def write_scorecard(run_dir: Path, drill_name: str,
-                    previous_sha256: Callable[[str], str | None] | None = None) -> dict[str, Any]:
-    """Fold the journal in `run_dir`, seal it into the hash chain and write it atomically."""
+                    previous_sha256: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Fold the journal in `run_dir`, seal it into the hash chain (with the journal's head
+    digest) and write it atomically; then point the drill's HEAD.json at it.
+    `previous_sha256(drill)` gives the previous run's integrity block (store.previous_integrity)
+    or only its sha256."""
     from drtool.integrity import seal
-    from drtool.journal import JOURNAL_NAME, read_journal
+    from drtool.journal import JOURNAL_NAME, journal_head, read_journal
+    from drtool.outputs.head import write_head
 
     events = read_journal(run_dir / JOURNAL_NAME)
     card = build_scorecard(events)
     previous = previous_sha256(drill_name) if previous_sha256 else None
-    sealed = seal(card, previous)
+    sealed = seal(card, previous, journal_sha256=journal_head(run_dir / JOURNAL_NAME))
     write_json_atomic(run_dir / SCORECARD_NAME, sealed)
+    write_head(run_dir.parent, sealed)
     return sealed

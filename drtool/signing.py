@@ -1,8 +1,10 @@
 """Signatures for scorecards and attestations with an AWS KMS ECC_NIST_P256 key.
 
 What is signed is a small canonical *statement* naming the document, its digest, the
-previous digest of the drill's hash chain (which `integrity.sha256` does not cover) and
-the signing time (KMS signatures carry no time). The signature sits next to the document
+previous digest of the drill's hash chain (which `integrity.sha256` does not cover), for
+integrity v2 the chain digest and the journal's head digest (so the signature pins the
+whole journal as it was when the scorecard was sealed) and the signing time (KMS
+signatures carry no time). The signature sits next to the document
 in `<name>.sig.json`, never inside it, because the digest covers the document.
 
 KMS signs the statement with ECDSA_SHA_256, MessageType=RAW (the statement is far below
@@ -23,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from drtool.errors import UsageError
-from drtool.integrity import canonical_json, recorded_digest, recorded_previous, scorecard_digest
+from drtool.integrity import (
+    canonical_json,
+    integrity_field,
+    is_v2,
+    recorded_digest,
+    recorded_previous,
+    scorecard_digest,
+)
 from drtool.timing import rfc3339
 
 SIGNATURE_SCHEMA = "drtool.signature/v1"
@@ -43,7 +52,10 @@ def signature_name(document_name: str) -> str:
 
 def scorecard_statement(scorecard: dict[str, Any], signed_at: str, subject: str = "scorecard.json") -> dict[str, Any]:
     run = scorecard.get("run") if isinstance(scorecard.get("run"), dict) else {}
+    chain = ({"chain_sha256": integrity_field(scorecard, "chain_sha256"),
+              "journal_sha256": integrity_field(scorecard, "journal_sha256")} if is_v2(scorecard) else {})
     return {
+        **chain,
         "type": scorecard.get("schema"),
         "subject": subject,
         "sha256": scorecard_digest(scorecard),
@@ -113,9 +125,13 @@ def sign_statement(session: Any, key_id: str, statement: dict[str, Any]) -> dict
 def sign_scorecard(session: Any, key_id: str, scorecard: dict[str, Any], *, now: float | None = None) -> dict[str, Any]:
     """Sign a sealed scorecard (any status: passed, failed, aborted). Returns the signature
     document; write it with `write_signature(run_dir / "scorecard.json", sig)`."""
+    from drtool.integrity import chain_problem
+
     recorded = recorded_digest(scorecard)
     if recorded is not None and recorded != scorecard_digest(scorecard):
         raise UsageError("the scorecard's integrity.sha256 does not match its content; refusing to sign it")
+    if chain_problem(scorecard):
+        raise UsageError(f"the scorecard's {chain_problem(scorecard)}; refusing to sign it")
     signed_at = rfc3339(time.time() if now is None else now) or ""
     return sign_statement(session, key_id, scorecard_statement(scorecard, signed_at))
 

@@ -13,7 +13,9 @@ import click
 
 
 def report(line: str) -> None:
-    click.echo(line, err=True)
+    from drtool.redact import redact_text
+
+    click.echo(redact_text(line), err=True)   # secrets and URL credentials never reach the terminal
 
 
 def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | None, seed: int | None) -> int:
@@ -60,7 +62,7 @@ def execute_run(drill: str, *, yes: bool, results: str, formats: tuple[str, ...]
         opts = RunOptions(results=local_root, yes=yes,
                           interactive=sys.stdin.isatty() if interactive is None else interactive,
                           assume_manual=assume_manual, mode=mode, seed=seed, confirm=_confirm,
-                          ask_manual=_ask_manual, report=report, previous_sha256=store.previous_digest)
+                          ask_manual=_ask_manual, report=report, previous_sha256=store.previous_integrity)
         result = run_drill(loaded, session, opts)
         written = _outputs(result, formats, sign_key, session)
         if remote:

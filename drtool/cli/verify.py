@@ -24,6 +24,14 @@ def command(ctx: click.Context, scorecards: tuple[str, ...], kms: bool, public_k
     (scorecard.sig.json, offline from the recorded public key; with --kms also via KMS)
     and review attestations next to each scorecard.
 
+    Also each run's journal (hash chain, same run, folds into the scorecard), its reports
+    (rendered from this scorecard, unedited) and the drill's head pointer (HEAD.json: the
+    newest run was neither deleted nor re-sealed).
+
+    Without signatures this proves consistency, not authorship: whoever can rewrite the
+    whole store can rewrite it consistently. Sign with `run --sign-key` and pin the key
+    with --public-key for that.
+
     Exit 0 when everything is intact, 1 when tampering is found, 2 for bad input.
     """
     import json
@@ -32,7 +40,7 @@ def command(ctx: click.Context, scorecards: tuple[str, ...], kms: bool, public_k
     from drtool.errors import UsageError
     from drtool.outputs.locate import locate
     from drtool.outputs.store import session_factory_for
-    from drtool.outputs.verification import Options, render, verify_runs
+    from drtool.outputs.verification import LIMITS, Options, collect_heads, render, verify_runs
     from drtool.signing import public_key_fingerprint
 
     trusted = set()
@@ -45,12 +53,13 @@ def command(ctx: click.Context, scorecards: tuple[str, ...], kms: bool, public_k
     located = locate(list(scorecards), factory)
     report = verify_runs(located.population(), Options(kms_session=factory() if kms else None,
                                                        trusted_keys=frozenset(trusted),
-                                                       require_signature=require_signature))
+                                                       require_signature=require_signature),
+                         heads=collect_heads(located))
     if as_json:
         click.echo(json.dumps({"intact": report.intact,
                                "checked": [{"location": w, "result": r} for w, r in report.checked],
                                "problems": [{"location": w, "problem": p} for w, p in report.issues],
-                               "notes": report.notes}, indent=2))
+                               "notes": report.notes, "limits": LIMITS}, indent=2))
     else:
         click.echo(render(report), nl=False)
     ctx.exit(0 if report.intact else 1)

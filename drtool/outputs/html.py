@@ -79,6 +79,15 @@ def _evidence(scorecard: dict[str, Any]) -> str:
     return intro + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _meta(scorecard: dict[str, Any]) -> str:
+    """The scorecard digest this report was rendered from (`drtool verify` reads it)."""
+    from drtool import __version__
+
+    digest = get(scorecard, "integrity.sha256")
+    return (f'<meta name="drtool-scorecard-sha256" content="{escape(digest if isinstance(digest, str) else "none")}">'
+            f'<meta name="drtool-renderer" content="{escape(__version__)}">')
+
+
 def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None = None) -> str:
     drill = text(get(scorecard, "run.drill"))
     status = str(get(scorecard, "run.status") or "unknown")
@@ -87,6 +96,7 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        _meta(scorecard),
         f"<title>DR drill {escape(drill)}: {escape(view.verdict(scorecard))}</title><style>{CSS}</style></head><body>",
         f'<header><h1>DR drill {escape(drill)}</h1><span class="verdict {status_class}">'
         f"{escape(view.verdict(scorecard))}</span></header>",

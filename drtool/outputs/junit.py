@@ -76,6 +76,9 @@ def render(scorecard: dict[str, Any]) -> str:
     for key in ("run.id", "run.scenario", "run.mode", "run.status", "run.started_at", "run.ended_at",
                 "service.name", "service.tier", "service.owner", "integrity.sha256", "integrity.previous_sha256"):
         ET.SubElement(props, "property", {"name": key, "value": _clean(text(get(scorecard, key)))})
+    from drtool import __version__  # `drtool verify` re-renders with the same renderer to check this file
+
+    ET.SubElement(props, "property", {"name": "drtool.renderer", "value": __version__})
 
     run_case = _case(suite, f"drtool.{drill}", "run", (ended - started) if started and ended else None)
     if status in _ABORTED or status == "unknown":

@@ -88,4 +88,12 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
                         text(a.get("risk_acceptance"))] for a in reviews])
 
     out += ["## Integrity", ""] + _table(["", ""], [list(r) for r in view.integrity_rows(scorecard)])
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(out).rstrip() + "\n\n" + marker(scorecard) + "\n"
+
+
+def marker(scorecard: dict[str, Any]) -> str:
+    """Last line: the scorecard digest this report was rendered from (`drtool verify` reads it)."""
+    from drtool import __version__
+
+    digest = get(scorecard, "integrity.sha256")
+    return f"<!-- drtool scorecard-sha256={digest if isinstance(digest, str) else 'none'} renderer={__version__} -->"

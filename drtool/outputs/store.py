@@ -23,6 +23,7 @@ from drtool.errors import UsageError
 
 DEFAULT_ROOT = Path("drill-results")
 SCORECARD = "scorecard.json"
+HEAD = "HEAD.json"                 # <root>/<drill>/HEAD.json: see drtool.outputs.head
 _CONTENT_TYPES = {".json": "application/json", ".jsonl": "application/x-ndjson",
                   ".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
                   ".xml": "application/xml"}
@@ -107,6 +108,16 @@ class _Listing:
         return _newest_digest([sc for sc in self.list_scorecards(drill)
                                if (sc.get("run") or {}).get("drill") == drill])
 
+    def previous_integrity(self, drill: str) -> dict[str, Any] | None:
+        """The newest scorecard's `integrity` block plus its `run_id`: what
+        `drtool.integrity.seal` links the next run to."""
+        cards = [sc for sc in self.list_scorecards(drill) if (sc.get("run") or {}).get("drill") == drill
+                 and isinstance(sc.get("integrity"), dict) and (sc.get("integrity") or {}).get("sha256")]
+        if not cards:
+            return None
+        newest = max(cards, key=lambda sc: str((sc.get("run") or {}).get("started_at") or ""))
+        return {**newest["integrity"], "run_id": (newest.get("run") or {}).get("id")}
+
 
 class LocalStore(_Listing):
     def __init__(self, root: Path = DEFAULT_ROOT) -> None:
@@ -115,6 +126,10 @@ class LocalStore(_Listing):
 
     def run_dir(self, drill: str, run_id: str) -> Path:
         return self.root / _safe_name(drill, "drill name") / _safe_name(run_id, "run id")
+
+    def head_bytes(self, drill: str) -> bytes:
+        """HEAD.json of `drill`; OSError when there is none."""
+        return (self.root / _safe_name(drill, "drill name") / HEAD).read_bytes()
 
     def list_runs(self, drill: str | None = None) -> list[RunRecord]:
         pattern = f"{drill}/*/{SCORECARD}" if drill else f"*/*/{SCORECARD}"
@@ -261,6 +276,17 @@ class S3Store(_Listing):
     def read(self, key: str) -> bytes:
         return self._call("GetObject", "get_object", Bucket=self.bucket, Key=key)["Body"].read()
 
+    def head_bytes(self, drill: str) -> bytes:
+        """HEAD.json of `drill`; FileNotFoundError when there is none."""
+        from drtool.errors import AwsError
+
+        try:
+            return self.read(self.key(_safe_name(drill, "drill name"), HEAD))
+        except AwsError as exc:
+            if exc.code in ("NoSuchKey", "404"):
+                raise FileNotFoundError(HEAD) from None
+            raise
+
     def put(self, key: str, data: bytes, lock: tuple[bool, str | None] | None = None) -> Published:
         """Upload one object; with Object Lock and `retain_s`, set its retention and read it back."""
         lock = self.object_lock() if lock is None else lock
@@ -283,8 +309,12 @@ class S3Store(_Listing):
     def publish(self, run_dir: Path, drill: str, run_id: str) -> list[Published]:
         folder = self.key(_safe_name(drill, "drill name"), _safe_name(run_id, "run id"))
         lock = self.object_lock()
-        return [self.put(f"{folder}/{path.relative_to(run_dir).as_posix()}", path.read_bytes(), lock)
-                for path in sorted(Path(run_dir).rglob("*")) if path.is_file()]
+        published = [self.put(f"{folder}/{path.relative_to(run_dir).as_posix()}", path.read_bytes(), lock)
+                     for path in sorted(Path(run_dir).rglob("*")) if path.is_file()]
+        head = Path(run_dir).parent / HEAD
+        if head.is_file() and f'"run_id": {json.dumps(run_id)}' in head.read_text(encoding="utf-8"):
+            published.append(self.put(self.key(drill, HEAD), head.read_bytes(), lock))  # last: names this run
+        return published
 
 
 def s3_client(session_factory: Callable[[], Any]) -> Any:

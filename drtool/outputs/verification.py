@@ -11,9 +11,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from drtool.integrity import ChainEntry, chain_problems, digest_problem, recorded_digest, recorded_previous
+from drtool.integrity import (
+    ChainEntry,
+    chain_problem,
+    chain_problems,
+    digest_problem,
+    integrity_field,
+    is_v2,
+    recorded_digest,
+    recorded_previous,
+)
 from drtool.integrity import scorecard_digest as digest_of
 from drtool.outputs import attest
+from drtool.outputs.evidence import journal_findings, report_findings
 from drtool.outputs.store import SCORECARD, RunRecord
 from drtool.signing import public_key_fingerprint, signature_name, verify_offline, verify_with_kms
 
@@ -105,18 +115,36 @@ def _check_run(record: RunRecord, opts: Options, report: Report) -> None:
     if record.in_store and record.store_key not in (None, (record.drill, record.run_id)):
         report.issues.append((where, f"stored under {'/'.join(record.store_key or ())} but records drill "
                                      f"{record.drill!r}, run {record.run_id!r} (moved or replaced)"))
+    link = chain_problem(scorecard)
+    if link:
+        report.issues.append((where, link))
     expected = {"subject": SCORECARD, "sha256": digest_of(scorecard), "previous_sha256": recorded_previous(scorecard),
                 "run_id": (scorecard.get("run") or {}).get("id")}
+    if is_v2(scorecard):
+        expected.update(chain_sha256=integrity_field(scorecard, "chain_sha256"),
+                        journal_sha256=integrity_field(scorecard, "journal_sha256"))
     sig_problems, signer = _signature(record, SCORECARD, expected, opts)
     report.issues += [(where, p) for p in sig_problems]
     att_problems, count = _attestations(record, scorecard, opts)
     report.issues += [(where, p) for p in att_problems]
+    journal_problems, notes = journal_findings(record, scorecard)
+    report.issues += [(where, p) for p in journal_problems]
+    reviews_docs = [doc for doc in (_json(record, n)[0] for n in record.files if attest.is_attestation(n))
+                    if isinstance(doc, dict)]
+    report_problems, report_notes, rendered = report_findings(record, scorecard, reviews_docs)
+    report.issues += [(where, p) for p in report_problems]
+    report.notes += notes + report_notes
     reviews = f", {count} attestation{'s' if count != 1 else ''}" if count else ""
-    report.checked.append((where, f"digest {'ok' if not problem else 'MISMATCH'}, {signer}{reviews}"))
+    version = "v2 chain" if is_v2(scorecard) else "v1 (content only; previous_sha256 unprotected)"
+    journal = "journal checked" if "journal.jsonl" in record.files else "no journal"
+    report.checked.append((where, f"digest {'ok' if not problem else 'MISMATCH'}, {version}, {journal}, "
+                                  f"{rendered} report(s), {signer}{reviews}"))
 
 
-def verify_runs(records: list[RunRecord], opts: Options | None = None) -> Report:
-    """Check every run (given and stored siblings) and each drill's chain."""
+def verify_runs(records: list[RunRecord], opts: Options | None = None,
+                heads: dict[str, tuple[dict[str, Any] | None, str | None]] | None = None) -> Report:
+    """Check every run (given and stored siblings), each drill's chain and, for drills read
+    from a results store, its head pointer (`heads`: drill -> (HEAD.json, why none))."""
     opts = opts or Options()
     report = Report()
     for record in records:
@@ -124,8 +152,10 @@ def verify_runs(records: list[RunRecord], opts: Options | None = None) -> Report
     entries = [ChainEntry(label=r.location, drill=str(r.drill), run_id=str(r.run_id),
                           started_at=str((r.scorecard.get("run") or {}).get("started_at") or ""),
                           sha256=recorded_digest(r.scorecard), previous_sha256=recorded_previous(r.scorecard),
-                          complete=r.in_store)
+                          complete=r.in_store, chain_sha256=integrity_field(r.scorecard, "chain_sha256"),
+                          previous_chain_sha256=integrity_field(r.scorecard, "previous_chain_sha256"))
                for r in records if r.scorecard is not None]
+    _check_heads(records, heads or {}, report)
     problems, notes = chain_problems(entries)
     for p in problems:
         report.issues.append((f"chain {p.drill}", f"{p.kind}: {p.message}" +
@@ -134,11 +164,49 @@ def verify_runs(records: list[RunRecord], opts: Options | None = None) -> Report
     return report
 
 
+def _check_heads(records: list[RunRecord], heads: dict[str, tuple[dict[str, Any] | None, str | None]],
+                 report: Report) -> None:
+    from drtool.outputs.head import head_problems
+
+    for drill, (head, why) in sorted(heads.items()):
+        stored = [r.scorecard for r in records if r.in_store and r.drill == drill and r.scorecard is not None]
+        if head is None:
+            if any(is_v2(sc) for sc in stored):
+                report.issues.append((f"head {drill}", f"{why}: the head pointer was removed"))
+            else:
+                report.notes.append(f"head {drill}: {why} (runs predate head pointers; the newest run's "
+                                    "removal cannot be detected)")
+            continue
+        report.issues += [(f"head {drill}", p) for p in head_problems(head, stored)]
+
+
+def collect_heads(located: Any) -> dict[str, tuple[dict[str, Any] | None, str | None]]:
+    """The head pointer of every drill whose stored runs were read (from `locate`)."""
+    from drtool.outputs.head import read_head
+
+    heads: dict[str, tuple[dict[str, Any] | None, str | None]] = {}
+    for record in located.given:
+        store = located.stores.get(record.store_url or "")
+        if store is not None and record.drill and record.drill not in heads:
+            heads[record.drill] = read_head(store, record.drill)
+    return heads
+
+
+LIMITS = ("what this proves without signatures: every run read is consistent with its journal, its reports, "
+          "the runs next to it in the chain and the drill's head pointer, so a run deleted, edited, re-sealed "
+          "or re-ordered shows unless every later link and the head pointer were rewritten too. It cannot "
+          "prove who wrote the evidence: someone with write access to the whole results store can rewrite it "
+          "consistently. Sign scorecards (--sign-key) and pin the key (--public-key) to prove that; keep "
+          "results in S3 with versioning or Object Lock to keep overwritten versions.")
+
+
 def render(report: Report) -> str:
     bad = {where for where, _ in report.issues}
     lines = [f"{'TAMPERED' if where in bad else 'ok':<9}{where}: {what}" for where, what in report.checked]
     lines += [f"TAMPERED {where}: {what}" for where, what in report.issues]
     lines += [f"note: {n}" for n in report.notes]
+    if not any("signed by" in what for _, what in report.checked):
+        lines.append(f"note: {LIMITS}")
     runs = len(report.checked)
     lines.append(f"intact: {runs} scorecard{'s' if runs != 1 else ''} checked" if report.intact else
                  f"tampering found: {len(report.issues)} problem{'s' if len(report.issues) != 1 else ''} "

@@ -162,7 +162,7 @@ def test_run_with_sign_key_then_verify_then_tamper(aws, tmp_path, capsys, monkey
         KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
     assert invoke(["run", str(drill_file(tmp_path, "{recover_after: 0.1}")), "--yes", "--sign-key", key,
                    "--format", "html", "--format", "junit"]) == 0
-    [run_dir] = list((tmp_path / "drill-results" / "flip-drill").iterdir())
+    [run_dir] = [p for p in (tmp_path / "drill-results" / "flip-drill").iterdir() if p.is_dir()]
     assert (run_dir / "scorecard.sig.json").is_file()
     assert (run_dir / "scorecard.html").is_file() and (run_dir / "junit.xml").is_file()
     capsys.readouterr()

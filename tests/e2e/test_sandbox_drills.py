@@ -33,7 +33,7 @@ def drtool(args: list[str], cwd: Path, timeout: float = 180) -> subprocess.Compl
 
 
 def only_run(cwd: Path, drill: str) -> Path:
-    [run] = list((cwd / "drill-results" / drill).iterdir())
+    [run] = [p for p in (cwd / "drill-results" / drill).iterdir() if p.is_dir()]   # HEAD.json sits beside the runs
     return run
 
 

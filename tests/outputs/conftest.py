@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from drtool.integrity import seal
+from drtool.outputs.head import write_head
 from drtool.timing import rfc3339
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -103,6 +104,7 @@ def write_run(root: Path, scorecard: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scorecard.json").write_text(json.dumps(scorecard, indent=2, sort_keys=True), encoding="utf-8")
     (folder / "journal.jsonl").write_text('{"event": "run-started"}\n', encoding="utf-8")
+    write_head(folder.parent, scorecard)   # as the runner does after every scorecard write
     return folder
 
 
