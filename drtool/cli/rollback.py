@@ -28,15 +28,28 @@ def find_journal(ref: str, results: str) -> Path:
 
 
 @click.command("rollback")
-@click.argument("run")
+@click.argument("run", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
-@click.option("--results", default="drill-results", show_default=True, help="Where run folders are.")
+@click.option("--results", default="drill-results", show_default=True,
+              help="Where run folders are (a folder, or s3://bucket/prefix with --expired).")
+@click.option("--expired", is_flag=True,
+              help="Roll back every run in --results past its expiry whose runner died (for a scheduler).")
 @aws_options
-def command(run: str, yes: bool, results: str, profile: str | None, region: str | None) -> int:
+def command(run: str | None, yes: bool, results: str, expired: bool, profile: str | None,
+            region: str | None) -> int:
     """Undo what an interrupted or crashed run left changed, from its journal.
 
     Idempotent: exit 0 when nothing is left to undo, 5 when something remains changed.
+    With --expired (and no RUN), sweep the results store for abandoned runs.
     """
+    if expired or run is None:
+        from drtool.errors import UsageError
+
+        if run is not None or not expired:
+            raise UsageError("give either a RUN or --expired", "drtool rollback RUN, or drtool rollback --expired")
+        from drtool.sweeper import sweep_command
+
+        return sweep_command(results, yes=yes, profile=profile, region=region)
     from drtool.aws.session import AwsSession
     from drtool.cli.execute import report
     from drtool.errors import GuardrailRefusal, RollbackIncomplete
