@@ -151,7 +151,7 @@ class S3Backend:
                      Key=self._key(name))
 
     def names(self) -> list[str]:
-        prefix = self._key("")
+        prefix = self.store.key(LOCK_DIR) + "/"
         names = []
         for page in self.store.client.get_paginator("list_objects_v2").paginate(Bucket=self.store.bucket,
                                                                                  Prefix=prefix):
