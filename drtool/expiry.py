@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from drtool.aws.arns import parse_arn
 from drtool.context import RUN_TAG
-from drtool.timing import rfc3339
 
 EXPIRES_TAG = "drtool:expires-at"
 DEFAULT_MARGIN_S = 15 * 60.0            # time for the runner's own rollback after the time limit
@@ -70,7 +70,7 @@ def classify(resource: str, undo_name: str | None = None) -> tuple[str, str] | N
 def tag_changed(ctx: Any, resource_ids: Iterable[str], expires_at: float, undo_name: str | None = None) -> list[str]:
     """Tag each changed resource with the run id and expiry; return the ids tagged.
     Never raises: a failure is journaled as a note."""
-    tags = {RUN_TAG: ctx.run_id, EXPIRES_TAG: rfc3339(expires_at) or ""}
+    tags = {RUN_TAG: ctx.run_id, EXPIRES_TAG: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))}
     return _apply(ctx, resource_ids, undo_name, tags, remove=False)
 
 
