@@ -4,7 +4,7 @@ Scans the results store for run journals (`<results>/<drill>/<run>/journal.jsonl
 locally; the live mirrors `s3://.../.live/<drill>/<run>/journal.jsonl` on S3). A run is
 swept when its expiry (`expires_at` in run.started, else start + time limit + margin)
 has passed, no unexpired lock of it remains, and it either never finished or still has
-undos pending. Its undos are replayed by `drtool.runner.rollback_run` (idempotent), its
+undos pending. Its undos are replayed by `drtool.rollback.rollback_run` (idempotent), its
 scorecard is rewritten, and (S3) the appended journal and scorecard are published. A
 second sweep finds nothing to do. Changes an undo left as found (someone changed them
 since) are reported, never retried.
@@ -108,7 +108,7 @@ def sweep(store: Any, session_for: Callable[[dict[str, Any]], Any], *, now: floa
 
     `session_for(run_started_event)` gives the AWS session to undo with (the run's
     profile/role/region). `approve(item)` may veto a run (a confirmation prompt)."""
-    from drtool.runner import rollback_run
+    from drtool.rollback import rollback_run
 
     held = live_locks(store, now)
     results: list[Swept] = []
