@@ -512,7 +512,8 @@ def run_drill(drill: Drill, session: Any, opts: RunOptions) -> RunResult:
     if not opts.yes and not opts.interactive:
         raise GuardrailRefusal("confirmation", "stdin is not a terminal and --yes was not given",
                                "pass --yes to run non-interactively; nothing was changed")
-    plan = prepare(drill, session, opts.clock, seed=opts.seed)
+    plan = prepare(drill, session, opts.clock, seed=opts.seed, mode=opts.mode, interactive=opts.interactive,
+                   assume_manual=opts.assume_manual)
     enforce(plan)
     check_steady_state(drill, session, plan, opts.clock)
     if not opts.yes and opts.confirm is not None and not opts.confirm(describe_plan(plan)):

@@ -22,8 +22,8 @@ def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | 
     from drtool.plan_text import describe_plan
     from drtool.timing import SystemClock
 
-    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, _mode):
-        plan = prepare(loaded, session, SystemClock(), seed=seed)
+    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, mode):
+        plan = prepare(loaded, session, SystemClock(), seed=seed, mode=mode)
         click.echo(describe_plan(plan))
         enforce(plan)
     click.echo("plan ok: nothing was changed")
