@@ -143,3 +143,29 @@ def test_mixed_refusals_are_all_listed_under_guardrails(replica, session, tmp_pa
         enforce(plan)
     assert err.value.guardrail == "guardrails"
     assert "999999999999" in err.value.message and "cannot be undone" in err.value.message
+
+
+STOP_THEN_MANUAL = """\
+kind: scenario
+name: manual
+inject:
+  - action: ec2.stop-instances
+    targets: {tags: {app: web}, region: us-east-1}
+recover:
+  - manual: "Switch the payment provider to the DR endpoint"
+"""
+
+
+def test_a_manual_step_refuses_a_non_interactive_cli_run_before_any_change(aws, tmp_path, capsys):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+           TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "app", "Value": "web"}]}])["Instances"]]
+    manual_drill(tmp_path)
+    (tmp_path / "scenarios" / "manual.yaml").write_text(STOP_THEN_MANUAL)
+    results = tmp_path / "results"
+    rc = invoke(["run", str(tmp_path / "drills" / "m.yaml"), "--yes", "--results", str(results)])
+    assert rc == 4 and "refused by guardrail manual" in capsys.readouterr().err
+    state = ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state == "running" and not list(results.rglob("journal.jsonl"))
+    rc = invoke(["run", str(tmp_path / "drills" / "m.yaml"), "--yes", "--assume-manual", "--results", str(results)])
+    assert rc == 0 and len(list(results.rglob("journal.jsonl"))) == 1
