@@ -36,6 +36,7 @@ class StepContext:
     drill: str = ""
     undoable: bool = True  # False for the scenario's own rollback steps: journaled, never undone
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    expires_at: float | None = None  # set on a run's contexts: changed resources get the expiry tags
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.aws.client(service, region or self.region)
@@ -78,6 +79,10 @@ class StepContext:
             raise
         if self.journal is not None and intent is not None:
             self.journal.write("change.done", intent=intent["seq"], step=self.step)
+        if self.expires_at is not None and undo is not None and resources:
+            from drtool.expiry import tag_changed
+
+            tag_changed(self, resources, self.expires_at, undo.name)   # the dead man's switch; never raises
         return result
 
     def follow_up(self, resource: str, summary: str, how: str) -> None:

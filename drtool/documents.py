@@ -138,6 +138,7 @@ class Guardrails(Strict):
     require_tags: dict[str, str] = Field(default_factory=dict)
     stop_conditions: list[StopCondition] = Field(default_factory=list)
     time_limit: Duration | None = None
+    allow_irreversible: bool = Field(default=False, description="let steps without an undo (e.g. a promotion) run against a real account")
 
 
 class Schedule(Strict):

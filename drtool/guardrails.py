@@ -1,8 +1,10 @@
 """Targets and guardrails, decided at one point before anything changes.
 
 `prepare(drill, session, ...)` resolves every step's targets read-only, checks the
-account, `max_targets` and `require_tags`, and computes the IAM actions. It raises
-`GuardrailRefusal` (exit 4) listing every refusal; it never changes anything.
+account, `max_targets`, `require_tags`, stop-condition alarms, manual steps a
+non-interactive run could not complete and steps without an undo (SPEC 7.3), and computes
+the IAM actions. `enforce(plan)` raises `GuardrailRefusal` (exit 4) naming every refusal;
+neither changes anything.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ class Plan:
     touched: dict[str, list[Resource]] = field(default_factory=dict)  # step key -> with:-named resources
     refusals: list[str] = field(default_factory=list)
     iam_actions: list[str] = field(default_factory=list)
+    refused_by: list[str] = field(default_factory=list)  # the guardrail behind each refusal
+    irreversible: list[tuple[str, str]] = field(default_factory=list)  # (step label, follow-up)
+
+    def refuse(self, guardrail: str, message: str) -> None:
+        self.refusals.append(message)
+        self.refused_by.append(guardrail)
 
     @property
     def regions(self) -> list[str]:
@@ -51,8 +59,14 @@ def default_region(drill: Drill, session: Any) -> str:
 
 
 def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None,
-            check_account: bool = True) -> Plan:
-    """Resolve targets and evaluate every guardrail. Read-only."""
+            check_account: bool = True, mode: str = "live", interactive: bool | None = None,
+            assume_manual: bool = False) -> Plan:
+    """Resolve targets and evaluate every guardrail. Read-only.
+
+    `mode` is the run's mode ("live" or "sandbox": only live runs need
+    `guardrails.allow_irreversible` for steps without an undo). `interactive` says whether
+    an operator can acknowledge manual steps; None (e.g. `drtool plan`) skips that check.
+    """
     from drtool.aws.errors import translate
     from drtool.permissions import iam_actions_for
     from drtool.targets import resolve
@@ -70,17 +84,19 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "sts:GetCallerIdentity", "guardrails") from exc
         if rails.accounts is None:
-            plan.refusals.append("guardrails.accounts is not set: list the account ids this drill may run in")
+            plan.refuse("accounts", "guardrails.accounts is not set: list the account ids this drill may run in")
         elif plan.account not in rails.accounts:
-            plan.refusals.append(f"account {plan.account} is not in guardrails.accounts "
+            plan.refuse("accounts", f"account {plan.account} is not in guardrails.accounts "
                                  f"({', '.join(rails.accounts)}); check your credentials or profile")
         listed = drill.doc.run.account_ids
         if listed and plan.account not in listed:
-            plan.refusals.append(f"account {plan.account} is not in run.account_ids ({', '.join(listed)})")
+            plan.refuse("accounts", f"account {plan.account} is not in run.account_ids ({', '.join(listed)})")
 
     if check_account and rails.stop_conditions:
-        plan.refusals += _missing_alarms(session, [(c.alarm, c.region or region) for c in rails.stop_conditions])
+        for missing in _missing_alarms(session, [(c.alarm, c.region or region) for c in rails.stop_conditions]):
+            plan.refuse("stop_conditions", missing)
 
+    _check_steps(plan, mode=mode, interactive=interactive, assume_manual=assume_manual)
     for step in drill.all_steps():
         entry = step.entry
         if entry is None or step.form != "action":
@@ -97,14 +113,14 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
             raise translate(exc, entry.name, step.label) from exc
         found = plan.targets.get(step_key(step))
         if found is not None and not found:
-            plan.refusals.append(f"{step.label} ({step.where}): the selector matched nothing "
+            plan.refuse("targets", f"{step.label} ({step.where}): the selector matched nothing "
                                  f"({step.targets.describe()} in {ctx.region})")
         if found and rails.max_targets is not None and len(found) > rails.max_targets:
-            plan.refusals.append(f"{step.label} ({step.where}): {len(found)} targets exceed "
+            plan.refuse("max_targets", f"{step.label} ({step.where}): {len(found)} targets exceed "
                                  f"max_targets {rails.max_targets}")
         for resource in plan.touched.get(step_key(step), []):
             if resource.attrs.get("missing"):
-                plan.refusals.append(f"{step.label} ({step.where}): {resource.type} {resource.id} not found "
+                plan.refuse("targets", f"{step.label} ({step.where}): {resource.type} {resource.id} not found "
                                      f"in {resource.region}")
         for resource in (found or []) + plan.touched.get(step_key(step), []):
             if resource.attrs.get("missing"):
@@ -112,19 +128,69 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
             missing = {k: v for k, v in rails.require_tags.items() if resource.tags.get(k) != v}
             if missing:
                 want = ", ".join(f"{k}={v}" for k, v in missing.items())
-                plan.refusals.append(f"{step.label}: {resource.type} {resource.id} lacks required tags {want}")
+                plan.refuse("require_tags", f"{step.label}: {resource.type} {resource.id} lacks required tags {want}")
     return plan
 
 
+NO_UNDO_FOLLOW_UP = "no automatic undo: put it back by hand if the system does not"
+FOLLOW_UPS = {  # actions without an undo whose registry entry gives no follow-up text
+    "ec2.terminate-instances": "terminated instances cannot be restarted: an Auto Scaling group launches "
+                               "replacements; instances outside a group must be relaunched by hand",
+}
+
+
+def irreversible_steps(drill: Drill) -> list[tuple[str, str]]:
+    """(step label, follow-up) for every action step whose action has no undo."""
+    found = []
+    for step in drill.all_steps():
+        entry = step.entry if step.form == "action" else None
+        if entry is not None and entry.undo is None:
+            found.append((step.label, entry.follow_up or FOLLOW_UPS.get(entry.name, NO_UNDO_FOLLOW_UP)))
+    return found
+
+
+def _check_steps(plan: Plan, *, mode: str, interactive: bool | None, assume_manual: bool) -> None:
+    """SPEC 7.3: refuse, before any change, what is bound to fail or cannot be undone."""
+    drill = plan.drill
+    plan.irreversible = irreversible_steps(drill)
+    if plan.irreversible and mode != "sandbox" and not drill.doc.guardrails.allow_irreversible:
+        for label, _how in plan.irreversible:
+            plan.refuse("irreversible", f"{label} cannot be undone; set guardrails.allow_irreversible: true "
+                                        "to run it against a real account")
+    if interactive is False and not assume_manual:
+        for step in drill.all_steps():
+            if step.form == "manual":
+                plan.refuse("manual", f"{step.label} ({step.where}) needs an operator and this run is not "
+                                      "interactive: run it from a terminal or pass --assume-manual")
+
+
+def describe_irreversible(plan: Plan) -> list[str]:
+    """Lines for `plan` and the confirmation prompt: every irreversible step and its follow-up."""
+    if not plan.irreversible:
+        return []
+    allowed = "allowed by guardrails.allow_irreversible" if plan.drill.doc.guardrails.allow_irreversible \
+        else "refused on a real account unless guardrails.allow_irreversible: true"
+    lines = [f"  irreversible steps ({allowed}):"]
+    for label, how in plan.irreversible:
+        lines += [f"    - {label}", f"      follow-up: {how}"]
+    return lines
+
+
 def _missing_alarms(session: Any, alarms: list[tuple[str, str]]) -> list[str]:
-    """A stop condition naming an alarm that does not exist could never fire: refuse."""
+    """A stop condition naming an alarm that does not exist could never fire: refuse.
+
+    Metric and composite alarms both count: DescribeAlarms returns composite alarms only
+    when AlarmTypes names them ("If you omit this parameter, only metric alarms are
+    returned", CloudWatch API reference, DescribeAlarms); `cloudwatch.describe_alarms` asks for both.
+    """
+    from drtool.aws.cloudwatch import describe_alarms
     from drtool.aws.errors import translate
 
     missing = []
     for region in sorted({r for _n, r in alarms}):
         names = sorted({n for n, r in alarms if r == region})
         try:
-            found = session.client("cloudwatch", region).describe_alarms(AlarmNames=names)["MetricAlarms"]
+            found = describe_alarms(session.client("cloudwatch", region), names)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "cloudwatch:DescribeAlarms", "guardrails") from exc
         known = {a["AlarmName"] for a in found}
@@ -137,4 +203,6 @@ def enforce(plan: Plan) -> None:
     if plan.refusals:
         first = plan.refusals[0]
         rest = "".join(f"\n  - {r}" for r in plan.refusals[1:])
-        raise GuardrailRefusal("guardrails", first + rest, "nothing was changed; fix the drill or the account")
+        kinds = set(plan.refused_by) if len(plan.refused_by) == len(plan.refusals) else set()
+        name = kinds.pop() if len(kinds) == 1 else "guardrails"
+        raise GuardrailRefusal(name, first + rest, "nothing was changed; fix the drill or the account")

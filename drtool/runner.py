@@ -66,6 +66,7 @@ class RunOptions:
     run_id: str | None = None
     previous_sha256: Callable[[str], Any] | None = None   # store.previous_integrity (or _digest)
     time_scale: float | None = None      # None: 1 live, SANDBOX_TIME_SCALE in the sandbox
+    store: Any = None                    # results store for locks and the journal mirror (default: local)
 
     @property
     def scale(self) -> float:
@@ -99,19 +100,22 @@ def error_text(exc: BaseException) -> str:
 class DrillRun:
     """One execution of a drill; the journal records everything it does."""
 
-    def __init__(self, drill: Drill, session: Any, plan: Plan, opts: RunOptions) -> None:
+    def __init__(self, drill: Drill, session: Any, plan: Plan, opts: RunOptions, *, run_id: str | None = None,
+                 started_at: float | None = None, expires_at: float | None = None,
+                 mirror: Callable[[str], None] | None = None) -> None:
+        from drtool.redact import secret_values
+
         self.drill = drill
         self.session = session
         self.plan = plan
         self.opts = opts
         self.clock = opts.clock
-        self.run_id = opts.run_id or new_run_id(self.clock)
+        self.run_id = run_id or opts.run_id or new_run_id(self.clock)
         self.run_dir = Path(opts.results) / drill.name / self.run_id
-        from drtool.redact import secret_values
-
-        self.journal = Journal(self.run_dir / JOURNAL_NAME, self.clock, secrets=secret_values(drill))
+        self.expires_at = expires_at
+        self.journal = Journal(self.run_dir / JOURNAL_NAME, self.clock, mirror=mirror, secrets=secret_values(drill))
         self.started_mono = self.clock.monotonic()
-        self.started_at = self.clock.now()
+        self.started_at = self.clock.now() if started_at is None else started_at
         self.meters: list[Any] = []
         self.fault_at: float | None = None
         self.observer: RecoveryObserver | None = None
@@ -125,7 +129,7 @@ class DrillRun:
                 undoable: bool = True) -> StepContext:
         return StepContext(aws=self.session, clock=self.clock, region=region or self.plan.default_region,
                            run_id=self.run_id, step=step, journal=self.journal, read_only=read_only,
-                           drill=self.drill.name, undoable=undoable)
+                           drill=self.drill.name, undoable=undoable, expires_at=self.expires_at)
 
     # -- the one guaranteed path ------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -361,7 +365,8 @@ class DrillRun:
             account_ids=[self.plan.account] if self.plan.account else list(doc.run.account_ids),
             regions=self.plan.regions, seed=self.plan.seed, schedule_every_s=doc.schedule.every if doc.schedule else None,
             drill_path=str(self.drill.path.resolve()), parameters=_jsonable(self.drill.parameters),
-            poll_s=doc.poll, operator=_operator(), time_scale=self.opts.scale,
+            poll_s=doc.poll, operator=_operator(), time_scale=self.opts.scale, expires_at=self.expires_at,
+            time_limit_s=doc.guardrails.time_limit,
             steady_state_checks=len(self.drill.steps.get("steady_state", [])),
             aws={"profile": doc.aws.profile, "role_arn": doc.aws.role_arn,
                  "default_region": self.plan.default_region},
@@ -460,6 +465,11 @@ class DrillRun:
         self.opts.report("  rollback")
         self.where = "rollback"
         undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report)
+        if self.expires_at is not None:
+            from drtool.expiry import untag_undone
+
+            events = read_journal(self.journal.path)
+            untag_undone(events, self.session, events[0], self.clock)
         for step in self.drill.steps.get("rollback", []):
             try:
                 self.run_step(step, undoable=False)
@@ -526,15 +536,38 @@ def run_drill(drill: Drill, session: Any, opts: RunOptions) -> RunResult:
     if not opts.yes and not opts.interactive:
         raise GuardrailRefusal("confirmation", "stdin is not a terminal and --yes was not given",
                                "pass --yes to run non-interactively; nothing was changed")
-    plan = prepare(drill, session, opts.clock, seed=opts.seed)
+    plan = prepare(drill, session, opts.clock, seed=opts.seed, mode=opts.mode, interactive=opts.interactive,
+                   assume_manual=opts.assume_manual)
     enforce(plan)
     check_steady_state(drill, session, plan, opts.clock)
     if not opts.yes and opts.confirm is not None and not opts.confirm(describe_plan(plan)):
         raise GuardrailRefusal("confirmation", "the operator declined", "nothing was changed")
 
-    run = DrillRun(drill, session, plan, opts)
-    opts.report(f"drill {drill.name} (scenario {drill.scenario.name}) run {run.run_id} [{opts.mode}]")
-    scorecard = run.run()
+    from drtool.expiry import expires_at
+    from drtool.locks import acquire, target_keys
+    from drtool.outputs.store import LocalStore
+
+    store = opts.store if opts.store is not None else LocalStore(Path(opts.results))
+    run_id = opts.run_id or new_run_id(opts.clock)
+    started_at = opts.clock.now()
+    expiry = expires_at(started_at, drill.doc.guardrails.time_limit)
+    lock = acquire(store, run_id, target_keys(plan), expiry, drill=drill.name, now=opts.clock.now)  # exit 4 if held
+    for note in lock.notes:
+        opts.report(f"  lock: {note}")
+    if hasattr(session, "set_run_id"):
+        session.set_run_id(run_id)                   # role session `drtool-<run id>` in CloudTrail
+    mirror = store.journal_mirror(drill.name, run_id)
+    try:
+        run = DrillRun(drill, session, plan, opts, run_id=run_id, started_at=started_at, expires_at=expiry,
+                       mirror=mirror)
+        opts.report(f"drill {drill.name} (scenario {drill.scenario.name}) run {run.run_id} [{opts.mode}]")
+        scorecard = run.run()
+    finally:
+        for note in lock.release():
+            opts.report(f"  lock: {note}")
+        mirror.flush()
+        for problem in mirror.problems:
+            opts.report(f"  warning: {problem}")
     return RunResult(scorecard=scorecard, run_dir=run.run_dir, exit_code=scorecard["run"]["exit_code"])
 
 

@@ -14,8 +14,12 @@ from drtool.resources import ProbeResult
 _NAMES_PER_CALL = 100  # DescribeAlarms accepts at most 100 AlarmNames
 
 
-def _describe(client: Any, names: list[str]) -> list[dict[str, Any]]:
-    """Metric and composite alarms with these names (paginated, batched by 100)."""
+def describe_alarms(client: Any, names: list[str]) -> list[dict[str, Any]]:
+    """Metric and composite alarms with these names (paginated, batched by 100).
+
+    AlarmTypes must name both: without it DescribeAlarms returns only metric alarms, even
+    if composite alarms exist (CloudWatch API reference, DescribeAlarms, AlarmTypes).
+    """
     found: list[dict[str, Any]] = []
     paginator = client.get_paginator("describe_alarms")
     for start in range(0, len(names), _NAMES_PER_CALL):
@@ -36,7 +40,7 @@ def alarms_in_alarm(session: Any, alarms: list[tuple[str, str | None]]) -> list[
         by_region[region or session.default_region].append(name)
     firing: set[tuple[str, str]] = set()
     for region, names in by_region.items():
-        for alarm in _describe(session.client("cloudwatch", region), sorted(set(names))):
+        for alarm in describe_alarms(session.client("cloudwatch", region), sorted(set(names))):
             if alarm.get("StateValue") == "ALARM":
                 firing.add((alarm["AlarmName"], region))
     return [name for name, region in dict.fromkeys(alarms)
@@ -50,7 +54,7 @@ class AlarmParams(Params):
 @probe("cloudwatch.alarm-ok", summary="The CloudWatch alarm is in state OK", params=AlarmParams,
        iam=["cloudwatch:DescribeAlarms"])
 def alarm_ok(ctx: StepContext, params: AlarmParams) -> ProbeResult:
-    found = _describe(ctx.client("cloudwatch", params.region), [params.alarm])
+    found = describe_alarms(ctx.client("cloudwatch", params.region), [params.alarm])
     if not found:
         return ProbeResult(False, f"Alarm {params.alarm} was not found.")
     state = found[0].get("StateValue")

@@ -24,8 +24,8 @@ def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | 
     from drtool.plan_text import describe_plan
     from drtool.timing import SystemClock
 
-    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, _mode):
-        plan = prepare(loaded, session, SystemClock(), seed=seed)
+    with drill_target(drill, sandbox=sandbox, profile=profile, region=region) as (loaded, session, mode):
+        plan = prepare(loaded, session, SystemClock(), seed=seed, mode=mode)
         click.echo(describe_plan(plan))
         enforce(plan)
     click.echo("plan ok: nothing was changed")
@@ -62,7 +62,8 @@ def execute_run(drill: str, *, yes: bool, results: str, formats: tuple[str, ...]
         opts = RunOptions(results=local_root, yes=yes,
                           interactive=sys.stdin.isatty() if interactive is None else interactive,
                           assume_manual=assume_manual, mode=mode, seed=seed, confirm=_confirm,
-                          ask_manual=_ask_manual, report=report, previous_sha256=store.previous_integrity)
+                          ask_manual=_ask_manual, report=report, previous_sha256=store.previous_integrity,
+                          store=store)
         result = run_drill(loaded, session, opts)
         written = _outputs(result, formats, sign_key, session)
         if remote:

@@ -111,7 +111,7 @@ def confirm_undo(pending: list[Any], journal: Path, yes: bool) -> None:
         raise GuardrailRefusal("confirmation", "the operator declined", "nothing was changed")
 
 
-def _external_id(started: dict[str, Any]) -> str | None:
+def external_id(started: dict[str, Any]) -> str | None:
     """The role's external id: never in the journal (a secret), so read from the drill file."""
     aws = started.get("aws") or {}
     if aws.get("external_id") or not aws.get("role_arn") or not started.get("drill_path"):
@@ -127,21 +127,33 @@ def _external_id(started: dict[str, Any]) -> str | None:
 
 
 @click.command("rollback")
-@click.argument("run")
+@click.argument("run", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
-@click.option("--results", default="drill-results", show_default=True, help="Where run folders are.")
+@click.option("--results", default="drill-results", show_default=True,
+              help="Where run folders are (a folder, or s3://bucket/prefix with --expired).")
 @click.option("--allow-unchained", is_flag=True,
               help="Accept a journal written before journals were hash-chained (it cannot be checked).")
+@click.option("--expired", is_flag=True,
+              help="Roll back every run in --results past its expiry whose runner died (for a scheduler).")
 @aws_options
-def command(run: str, yes: bool, results: str, allow_unchained: bool, profile: str | None,
-            region: str | None) -> int:
+def command(run: str | None, yes: bool, results: str, allow_unchained: bool, expired: bool,
+            profile: str | None, region: str | None) -> int:
     """Undo what an interrupted or crashed run left changed, from its journal.
 
     The journal is checked first (hash chain, run identity, signed head when the run was
     signed); an altered journal is refused (exit 2, nothing changed). Every change to be
     undone is shown before asking. Idempotent: exit 0 when nothing is left to undo, 5 when
-    something remains changed.
+    something remains changed. With --expired (and no RUN), sweep the results store for
+    abandoned runs.
     """
+    if expired or run is None:
+        from drtool.errors import UsageError
+
+        if run is not None or not expired:
+            raise UsageError("give either a RUN or --expired", "drtool rollback RUN, or drtool rollback --expired")
+        from drtool.sweeper import sweep_command
+
+        return sweep_command(results, yes=yes, profile=profile, region=region)
     from drtool.aws.session import AwsSession
     from drtool.cli.execute import report
     from drtool.errors import RollbackIncomplete
@@ -154,7 +166,8 @@ def command(run: str, yes: bool, results: str, allow_unchained: bool, profile: s
     started = next((e for e in events if e["event"] == "run.started"), None)
     aws = (started or {}).get("aws", {})
     session = AwsSession(profile=profile or aws.get("profile"), region=region or aws.get("default_region"),
-                         role_arn=aws.get("role_arn"), external_id=_external_id(started or {}))
+                         role_arn=aws.get("role_arn"), external_id=external_id(started or {}),
+                         run_id=(started or {}).get("run_id"))
     pending = pending_undos(events)
     if not pending:
         click.echo(f"nothing to undo in {journal}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from drtool.errors import UsageError
+from drtool.outputs.mirror import LIVE_DIR, MIRROR_EVERY_S, JournalMirror
 
 DEFAULT_ROOT = Path("drill-results")
 SCORECARD = "scorecard.json"
@@ -136,6 +137,10 @@ class LocalStore(_Listing):
         if drill is not None:
             _safe_name(drill, "drill name")
         return [local_record(path, in_store=True) for path in sorted(self.root.glob(pattern))]
+
+    def journal_mirror(self, drill: str, run_id: str) -> JournalMirror:
+        """A no-op: with a local results folder the journal is written in the store itself."""
+        return JournalMirror(None)
 
     def publish(self, run_dir: Path, drill: str, run_id: str) -> list[Published]:
         target = self.run_dir(drill, run_id)
@@ -305,6 +310,19 @@ class S3Store(_Listing):
             problem = f"retention read back as {mode} until {until_read}, not as requested"
         return Published(f"s3://{self.bucket}/{key}", mode,
                          until_read.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if until_read else None, problem)
+
+    def journal_mirror(self, drill: str, run_id: str, every_s: float = MIRROR_EVERY_S) -> JournalMirror:
+        """Mirror a running journal to `<prefix>/.live/<drill>/<run_id>/journal.jsonl`
+        (outside the published layout, so `--retain` and tamper checks see one final copy).
+        The whole object is re-put: at once for the events the dead man's switch needs
+        (run.started, change.intent, undo.*, run.finished), otherwise at most every `every_s`."""
+        key = self.key(LIVE_DIR, _safe_name(drill, "drill name"), _safe_name(run_id, "run id"), "journal.jsonl")
+
+        def put(data: bytes) -> None:
+            self._call("PutObject", "put_object", Bucket=self.bucket, Key=key, Body=data,
+                       ContentType=_CONTENT_TYPES[".jsonl"])
+
+        return JournalMirror(put, every_s)
 
     def publish(self, run_dir: Path, drill: str, run_id: str) -> list[Published]:
         folder = self.key(_safe_name(drill, "drill name"), _safe_name(run_id, "run id"))

@@ -39,6 +39,7 @@ guardrails:
   max_targets: {max_targets}
   require_tags: {{drill: {tag}}}
   time_limit: 2m
+  allow_irreversible: true          # terminated instances cannot come back (SPEC 7.3)
 """
 
 AZ_DRILL = """\

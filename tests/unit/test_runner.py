@@ -162,8 +162,9 @@ def test_verify_timeout_is_a_failed_drill_with_no_rto(tmp_path):
 def test_manual_step_needs_an_operator_or_assume_manual(tmp_path):
     scenario = SCENARIO.replace("recover:\n", "recover:\n  - manual: Tell the status page.\n")
     drill = make_drill(tmp_path, scenario=scenario)
-    aborted = run(tmp_path, drill)
-    assert aborted.exit_code == 3 and "--assume-manual" in aborted.scorecard["run"]["reason"]
+    with pytest.raises(GuardrailRefusal, match="--assume-manual") as refused:   # SPEC 7.3: before any change
+        run(tmp_path, drill)
+    assert refused.value.exit_code == 4 and STATE["flags"] == {}
     fake_entries.reset()
     assumed = run(tmp_path, drill, assume_manual=True)
     assert assumed.exit_code == 0
