@@ -175,11 +175,20 @@ def _crashed_run(folder: Path, undo: dict) -> Path:
     return path
 
 
+def _record(value: str) -> dict:
+    return {"Name": "www.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}]}
+
+
 def _route53_undo(zone_id: str, value: str) -> dict:
-    record = {"Name": "www.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}]}
+    """The drill moved www from `value` to 10.0.0.2; the undo puts `value` back."""
     return {"name": "route53.restore-record", "region": "us-east-1", "account": None,
-            "params": {"zone_id": zone_id, "name": "www.example.com.", "type": "A", "previous": record,
-                       "applied": record, "region": "us-east-1"}}
+            "params": {"zone_id": zone_id, "name": "www.example.com.", "type": "A", "previous": _record(value),
+                       "applied": _record("10.0.0.2"), "region": "us-east-1"}}
+
+
+def _drill_changed_it(r53, zone_id: str) -> None:
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": _record("10.0.0.2")}]})
 
 
 def _records(r53, zone_id: str) -> list:
@@ -194,6 +203,7 @@ def test_rollback_refuses_an_altered_journal_and_changes_nothing(aws, tmp_path, 
     monkeypatch.chdir(tmp_path)
     r53 = boto3.client("route53", region_name="us-east-1")
     zone_id = r53.create_hosted_zone(Name="example.com.", CallerReference="t")["HostedZone"]["Id"].split("/")[-1]
+    _drill_changed_it(r53, zone_id)
     path = _crashed_run(tmp_path, _route53_undo(zone_id, "10.0.0.1"))
     if tamper == "edit":     # move the undo to an address of the forger's choosing
         path.write_text(path.read_text().replace("10.0.0.1", "6.6.6.6"))
@@ -203,7 +213,7 @@ def test_rollback_refuses_an_altered_journal_and_changes_nothing(aws, tmp_path, 
     assert invoke(["rollback", "run-1", "--yes"]) == 2
     err = capsys.readouterr().err
     assert ("was altered" in err) if tamper == "edit" else ("carries no hash chain" in err)
-    assert _records(r53, zone_id) == []
+    assert [r["ResourceRecords"] for r in _records(r53, zone_id)] == [[{"Value": "10.0.0.2"}]]
 
 
 def test_rollback_of_an_intact_journal_shows_what_it_undoes(aws, tmp_path, capsys, monkeypatch):
@@ -212,6 +222,7 @@ def test_rollback_of_an_intact_journal_shows_what_it_undoes(aws, tmp_path, capsy
     monkeypatch.chdir(tmp_path)
     r53 = boto3.client("route53", region_name="us-east-1")
     zone_id = r53.create_hosted_zone(Name="example.com.", CallerReference="t")["HostedZone"]["Id"].split("/")[-1]
+    _drill_changed_it(r53, zone_id)
     _crashed_run(tmp_path, _route53_undo(zone_id, "10.0.0.1"))
     assert invoke(["rollback", "run-1", "--yes"]) == 0
     out = capsys.readouterr().out
