@@ -29,7 +29,11 @@ def yaml_files(paths: list[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):     # a NUL in the name: read_bytes reports it
+            is_dir = False
+        if is_dir:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
         else:
             found.append(path)

@@ -34,9 +34,9 @@ from drtool.errors import DocumentError, Problem
 
 Path_ = tuple[Any, ...]
 
-MAX_BYTES = 1 << 20          # 1 MiB; a drill is a few KB
+MAX_BYTES = 256 * 1024       # a drill or scenario is a few KB
 MAX_DEPTH = 32               # mapping/sequence nesting
-MAX_NODES = 100_000          # scalars + collections in one document
+MAX_NODES = 10_000           # scalars + collections in one document (a drill has ~100)
 MAX_SCALAR = 64 * 1024       # characters in one scalar
 MAX_INT = 2**53              # integers beyond this lose precision in JSON scorecards
 
@@ -71,6 +71,13 @@ class Loaded:
         line, col = self.mark(path)
         return Problem(self.file, line, col, message, tuple(path))
 
+    def without_echoes(self, problems: list[Problem]) -> list[Problem]:
+        """`problems` minus those about a value this loader already refused (a refused
+        `.inf` is None to the models; "expected a duration, got None" would only repeat it)."""
+        refused = [p.path for p in self.problems if p.path]
+        return [p for p in problems if p in self.problems or not p.path
+                or not any(p.path[:len(r)] == r for r in refused)]
+
 
 class _Fatal(Exception):
     """A problem after which the rest of the document is not read."""
@@ -97,9 +104,9 @@ class _Builder:
     def _at(self, mark: Any) -> tuple[int, int]:
         return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
-    def _problem(self, mark: Any, message: str) -> None:
+    def _problem(self, mark: Any, message: str, path: Path_ = ()) -> None:
         line, col = self._at(mark)
-        self.out.problems.append(Problem(self.out.file, line, col, message))
+        self.out.problems.append(Problem(self.out.file, line, col, message, path))
 
     def node(self, path: Path_, depth: int) -> Any:
         event = self.loader.get_event()
@@ -110,11 +117,11 @@ class _Builder:
             raise _Fatal(event.start_mark, f"YAML aliases (*{event.anchor}) are not supported; write the value out")
         self.out.marks[path] = self._at(event.start_mark)
         if isinstance(event, yaml.ScalarEvent):
-            return self.scalar(event)
+            return self.scalar(event, path)
         if depth >= MAX_DEPTH:
             raise _Fatal(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
         if event.tag not in (None, "!", _TAG + "seq", _TAG + "map"):
-            self._problem(event.start_mark, f"YAML tag {event.tag} is not supported")
+            self._problem(event.start_mark, f"YAML tag {event.tag.replace(_TAG, '!!')} is not supported", path)
         if isinstance(event, yaml.SequenceStartEvent):
             items = []
             while not isinstance(self.loader.peek_event(), yaml.SequenceEndEvent):
@@ -137,7 +144,7 @@ class _Builder:
                 continue
             if key_event.value == "<<" and key_event.tag is None and key_event.implicit[0]:
                 self.loader.get_event()
-                self._problem(key_event.start_mark, "YAML merge keys (<<) are not supported; write the keys out")
+                self._problem(key_event.start_mark, "YAML merge keys (<<) are not supported; write the keys out", path)
                 self.node((*path, "<<"), depth + 1)
                 continue
             key = self.node((*path, "<key>"), depth + 1)
@@ -158,7 +165,7 @@ class _Builder:
         self.loader.get_event()
         return result
 
-    def scalar(self, event: yaml.ScalarEvent) -> Any:
+    def scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
         value = event.value
         if len(value) > MAX_SCALAR:
             raise _Fatal(event.start_mark, f"a value longer than {MAX_SCALAR} characters")
@@ -166,22 +173,22 @@ class _Builder:
         if tag in (None, "!"):
             tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit) if tag is None else _TAG + "str"
         if tag not in _SCALAR_TAGS:
-            self._problem(event.start_mark, f"YAML tag {tag.replace(_TAG, '!!')} is not supported")
+            self._problem(event.start_mark, f"YAML tag {tag.replace(_TAG, '!!')} is not supported", path)
             return None
         if tag == _TAG + "int" and len(value) > 24:
-            self._problem(event.start_mark, f"number too large (more than {len(str(MAX_INT))} digits)")
+            self._problem(event.start_mark, f"number too large: {len(value)} digits (at most 2**53)", path)
             return None
         node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
         try:
             result = self.loader.yaml_constructors[tag](self.loader, node)
         except (ValueError, OverflowError, TypeError, yaml.YAMLError) as exc:
-            self._problem(event.start_mark, f"cannot read {value[:40]!r} as {tag.replace(_TAG, '')}: {exc}")
+            self._problem(event.start_mark, f"cannot read {value[:40]!r} as {tag.replace(_TAG, '')}: {exc}", path)
             return None
         if isinstance(result, float) and not math.isfinite(result):
-            self._problem(event.start_mark, f"{value!r} is not a finite number; numbers must be finite")
+            self._problem(event.start_mark, f"{value!r} is not a finite number; numbers must be finite", path)
             return None
         if isinstance(result, int) and not isinstance(result, bool) and abs(result) >= MAX_INT:
-            self._problem(event.start_mark, f"number too large: {value[:40]} (at most 2**53)")
+            self._problem(event.start_mark, f"number too large: {value[:40]} (at most 2**53)", path)
             return None
         return result
 

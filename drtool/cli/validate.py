@@ -6,7 +6,7 @@ import click
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True)
 def command(paths: tuple[str, ...]) -> int:
     """Check drills and scenarios (files or folders); never touches AWS.
 

@@ -86,7 +86,9 @@ class Drill:
 
 def _raw_at(data: Any, path: tuple) -> Any:
     for key in path:
-        if isinstance(data, dict) and key in data or isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+        found = (isinstance(data, dict) and key in data) or (
+            isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data))
+        if found:
             data = data[key]
         else:
             return None

@@ -7,6 +7,7 @@ functions below take that `Document`, so `validate` reports every problem of a f
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class Document:
     def kind(self) -> str | None:
         data = self.loaded.data if self.loaded is not None else None
         kind = data.get("kind") if isinstance(data, dict) else None
-        return kind if kind in MODELS else None
+        return kind if isinstance(kind, str) and kind in MODELS else None
 
     @property
     def name(self) -> str | None:
@@ -71,7 +72,7 @@ def read(path: str | Path) -> Document:
     try:
         doc = model.model_validate(loaded.data)
     except ValidationError as exc:
-        return Document(path, loaded, None, problems + pydantic_problems(loaded, exc))
+        return Document(path, loaded, None, problems + loaded.without_echoes(pydantic_problems(loaded, exc)))
     return Document(path, loaded, doc, problems)
 
 
@@ -131,10 +132,8 @@ def _parameters(loaded: Loaded, scenario: ScenarioDoc, given: dict[str, Any],
             except ValueError as exc:
                 problems.append(loaded.problem(("parameters", name), f"parameter {name}: {exc}"))
         elif spec.default is not None:
-            try:
+            with contextlib.suppress(ValueError):      # reported against the scenario's own default
                 values[name] = coerce_parameter(spec, spec.default)
-            except ValueError:
-                pass                  # reported against the scenario's own default
         else:
             problems.append(loaded.problem(("parameters",) if "parameters" in loaded.data else ("scenario",),
                                            f"missing parameter {name!r} required by scenario {scenario.name!r}"))
@@ -158,16 +157,19 @@ def bind_drill(document: Document, overrides: dict[str, Any] | None = None) -> t
     except LookupProblem as exc:
         return None, [*problems, loaded.problem(("scenario",), exc.message)], exc.hint
     scenario_doc = read(scenario_path)
-    if scenario_doc.problems or not isinstance(scenario_doc.doc, ScenarioDoc):
-        why = "has problems (listed with its file)" if scenario_doc.problems else "is not a scenario"
-        problems.append(loaded.problem(("scenario",), f"scenario {ref!r} ({scenario_path}) {why}"))
-        return None, problems + scenario_doc.problems, "fix the scenario file; it is never skipped for another"
+    if not scenario_doc.problems and scenario_doc.kind != "scenario":
+        return None, [*problems, loaded.problem(("scenario",), f"{scenario_path} is not a scenario")], None
+    scenario_problems = scenario_doc.problems or _scenario_problems(scenario_doc)
+    if scenario_problems:
+        problems.append(loaded.problem(("scenario",), f"scenario {ref!r} ({scenario_path}) has problems "
+                                                      "(listed with its file)"))
+        return None, problems + scenario_problems, "fix the scenario file; it is never skipped for another"
     scenario = scenario_doc.doc
     given = dict(raw.get("parameters")) if isinstance(raw.get("parameters"), dict) else {}
     given.update(overrides or {})
     param_problems: list[Problem] = []
     values = _parameters(loaded, scenario, given, param_problems)
-    problems += param_problems
+    problems += loaded.without_echoes(param_problems)
     if param_problems or not isinstance(doc, DrillDoc):
         return None, problems, None
     assert scenario_doc.loaded is not None

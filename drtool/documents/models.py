@@ -31,7 +31,7 @@ def _positive(seconds: float) -> float:
 
 def _poll(seconds: float) -> float:
     if seconds < MIN_POLL:
-        raise ValueError(f"poll must be at least {MIN_POLL}s (got {seconds:g}s)")
+        raise ValueError(f"must be at least {MIN_POLL}s (got {seconds:g}s)")
     return seconds
 
 
