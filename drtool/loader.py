@@ -142,7 +142,8 @@ class _Builder:
                 self._problem(key_event.start_mark, "mapping keys must be plain scalars")
                 self.node((*path, "<value>"), depth + 1)
                 continue
-            if key_event.value == "<<" and key_event.tag is None and key_event.implicit[0]:
+            if isinstance(key_event, yaml.ScalarEvent) and key_event.value == "<<" and key_event.tag is None \
+                    and key_event.implicit[0]:
                 self.loader.get_event()
                 self._problem(key_event.start_mark, "YAML merge keys (<<) are not supported; write the keys out", path)
                 self.node((*path, "<<"), depth + 1)
