@@ -132,47 +132,60 @@ class _Builder:
             return self.mapping(path, depth)
         raise _Fatal(event.start_mark, f"unexpected YAML event {type(event).__name__}")
 
+    def _skip(self, path: Path_, depth: int) -> None:
+        """Read (bounded) and drop one node: the key or value of a refused entry."""
+        marks = self.out.marks
+        self.out.marks = {}
+        try:
+            self.node(path, depth)
+        finally:
+            self.out.marks = marks
+
     def mapping(self, path: Path_, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        while not isinstance(self.loader.peek_event(), yaml.MappingEndEvent):
-            key_event = self.loader.peek_event()
-            key_mark = self._at(key_event.start_mark)
-            if not isinstance(key_event, yaml.ScalarEvent | yaml.AliasEvent):
-                self.node((*path, "<key>"), depth + 1)
+        peek, get = self.loader.peek_event, self.loader.get_event
+        while True:
+            key_event = peek()
+            if isinstance(key_event, yaml.MappingEndEvent):
+                get()
+                return result
+            if not isinstance(key_event, yaml.ScalarEvent):   # an alias is refused by node()
+                self._skip(path, depth + 1)
                 self._problem(key_event.start_mark, "mapping keys must be plain scalars")
-                self.node((*path, "<value>"), depth + 1)
+                self._skip(path, depth + 1)
                 continue
-            if isinstance(key_event, yaml.ScalarEvent) and key_event.value == "<<" and key_event.tag is None \
-                    and key_event.implicit[0]:
-                self.loader.get_event()
+            get()
+            self.nodes += 1
+            if key_event.value == "<<" and key_event.tag is None and not key_event.style:
                 self._problem(key_event.start_mark, "YAML merge keys (<<) are not supported; write the keys out", path)
-                self.node((*path, "<<"), depth + 1)
+                self._skip(path, depth + 1)
                 continue
-            key = self.node((*path, "<key>"), depth + 1)
-            self.out.marks.pop((*path, "<key>"), None)
+            key = self.scalar(key_event, path)
             if not isinstance(key, str | int | float | bool) or key is None:
                 self._problem(key_event.start_mark, "mapping keys must be plain scalars")
-                self.node((*path, "<value>"), depth + 1)
+                self._skip(path, depth + 1)
                 continue
+            key_path = (*path, key)
             if key in result:
-                first = self.out.marks.get((*path, key), (0, 0))[0]
+                first = self.out.marks.get(key_path, (0, 0))[0]
                 self._problem(key_event.start_mark, f"duplicate key {key!r} (first at line {first}); remove one")
-                self.node((*path, "<dup>"), depth + 1)
+                self._skip(path, depth + 1)
                 continue
-            result[key] = self.node((*path, key), depth + 1)
-            self.out.marks[(*path, key)] = key_mark
-        for junk in ("<key>", "<value>", "<<", "<dup>"):
-            self.out.marks.pop((*path, junk), None)
-        self.loader.get_event()
-        return result
+            result[key] = self.node(key_path, depth + 1)
+            mark = key_event.start_mark
+            self.out.marks[key_path] = (mark.line + 1, mark.column + 1)
 
     def scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
         value = event.value
         if len(value) > MAX_SCALAR:
             raise _Fatal(event.start_mark, f"a value longer than {MAX_SCALAR} characters")
         tag = event.tag
+        if tag is None and event.style:               # quoted or block scalar: always a string
+            return value
         if tag in (None, "!"):
             tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit) if tag is None else _TAG + "str"
+        if tag == _TAG + "str":
+            return value
         if tag not in _SCALAR_TAGS:
             self._problem(event.start_mark, f"YAML tag {tag.replace(_TAG, '!!')} is not supported", path)
             return None
@@ -299,9 +312,10 @@ def decode(raw: bytes, file: str) -> str:
             from None
 
 
-def load_yaml(path: str | Path) -> Loaded:
-    """Read and parse `path`; a missing, unreadable or oversized file is a DocumentError too."""
-    raw = read_bytes(path)
+def load_yaml(path: str | Path, raw: bytes | None = None) -> Loaded:
+    """Read and parse `path` (or its already-read bytes `raw`); a missing, unreadable or
+    oversized file is a DocumentError too."""
+    raw = read_bytes(path) if raw is None else raw
     loaded = parse_yaml(decode(raw, str(path)), str(path))
     loaded.sha256 = hashlib.sha256(raw).hexdigest()
     return loaded

@@ -22,8 +22,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,11 +81,12 @@ def repository_root(drill_path: Path) -> Path:
 
 @dataclass
 class _Folder:
+    real: Path
     names: dict[str, Path] = field(default_factory=dict)     # from `kind: scenario` + `name:` lines
     stems: dict[str, Path] = field(default_factory=dict)     # files whose lines say nothing clear
 
 
-_CACHE: dict[tuple[str, int], _Folder] = {}
+_CACHE: dict[tuple[str, int, int], _Folder] = {}
 
 
 def _real(path: Path) -> Path:
@@ -106,13 +109,15 @@ def _prescan(file: Path) -> tuple[str | None, str | None]:
 
 def _index(folder: Path) -> _Folder | None:
     try:
-        real = folder.resolve()
-        mtime = real.stat().st_mtime_ns
-    except (OSError, RuntimeError, ValueError):
+        info = os.stat(folder)
+    except (OSError, ValueError):
         return None
-    key = (str(real), mtime)
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    key = (str(folder), info.st_ino, info.st_mtime_ns)
     if key not in _CACHE:
-        found = _Folder()
+        real = _real(folder)
+        found = _Folder(real)
         try:
             files = sorted(p for p in real.iterdir() if p.suffix in _SUFFIXES)
         except OSError:
@@ -146,12 +151,19 @@ def is_path_ref(ref: str) -> bool:
     return "/" in ref or "\\" in ref or ref.endswith(_SUFFIXES)
 
 
+@functools.lru_cache(maxsize=256)
+def _places(folder: str, env: str | None, cwd: str) -> tuple[list[Path], list[Path]]:
+    """(library folders, allowed roots) for drills in `folder` (cached per process)."""
+    drill = Path(folder) / "drill.yaml"
+    dirs = drill_library(drill)
+    return dirs, [repository_root(drill)] + [_real(d) for d in dirs if d.is_dir()]
+
+
 def resolve_scenario(ref: str, drill_path: Path) -> Path:
     """The scenario file `ref` (a drill's `scenario:`) names; LookupProblem if none."""
     if any(ord(c) < 32 or ord(c) == 127 for c in ref):
         raise LookupProblem("the scenario reference contains a control character")
-    dirs = drill_library(drill_path)
-    roots = [repository_root(drill_path)] + [_real(d) for d in dirs if d.is_dir()]
+    dirs, roots = _places(str(drill_path.parent), os.environ.get("DRTOOL_SCENARIOS"), os.getcwd())
     if is_path_ref(ref):
         candidate = _real(drill_path.parent / ref)
         if not _inside(candidate, roots):
@@ -162,14 +174,11 @@ def resolve_scenario(ref: str, drill_path: Path) -> Path:
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", ref):
         raise LookupProblem(f"scenario {ref[:60]!r} is neither a scenario name nor a path ending in .yaml")
     itself = _real(drill_path)
-    for folder in dirs:
-        found = _index(folder)
-        if found is None:
-            continue
-        file = found.names.get(ref) or found.stems.get(ref)
-        if file is not None and _real(file) != itself:
-            real = _real(file)
-            if not _inside(real, [_real(folder)]):
+    for folder, found in ((d, _index(d)) for d in dirs):
+        file = (found.names.get(ref) or found.stems.get(ref)) if found is not None else None
+        real = _real(file) if file is not None else None
+        if real is not None and real != itself:
+            if not _inside(real, [found.real]):
                 raise LookupProblem(f"{file} leads outside its library folder {folder}")
             return real
     from drtool.documents.problems import did_you_mean

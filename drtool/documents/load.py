@@ -8,6 +8,7 @@ functions below take that `Document`, so `validate` reports every problem of a f
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from drtool.documents.parameters import coerce_parameter, substitute
 from drtool.documents.problems import did_you_mean, pydantic_problems
 from drtool.documents.regions import location_problems
 from drtool.errors import DocumentError, Problem
-from drtool.loader import Loaded, load_yaml
+from drtool.loader import Loaded, load_yaml, read_bytes
 
 
 @dataclass
@@ -52,11 +53,11 @@ class Document:
             raise DocumentError(self.problems, self.hint)
 
 
-def read(path: str | Path) -> Document:
-    """Read and schema-check one scenario or drill file."""
+def read(path: str | Path, raw: bytes | None = None) -> Document:
+    """Read (or take the bytes `raw` of) and schema-check one scenario or drill file."""
     path = Path(path)
     try:
-        loaded = load_yaml(path)
+        loaded = load_yaml(path, raw)
     except DocumentError as exc:
         return Document(path, None, None, list(exc.problems), exc.hint)
     problems = list(loaded.problems)
@@ -140,6 +141,28 @@ def _parameters(loaded: Loaded, scenario: ScenarioDoc, given: dict[str, Any],
     return values
 
 
+_CHECKED: dict[tuple[str, str], tuple[Document, list[Problem]]] = {}
+
+
+def _checked_scenario(path: Path) -> tuple[Document, list[Problem]]:
+    """A scenario file read and checked on its own, once per process per content
+    (many drills share a scenario; the key is its path and the SHA-256 of its bytes)."""
+    try:
+        raw = read_bytes(path)
+    except DocumentError as exc:
+        return Document(path, None, None, list(exc.problems), exc.hint), list(exc.problems)
+    key = (str(path), hashlib.sha256(raw).hexdigest())
+    if key not in _CHECKED:
+        document = read(path, raw)
+        problems = document.problems
+        if not problems and document.kind == "scenario":
+            problems = _scenario_problems(document)
+        if len(_CHECKED) > 1000:
+            _CHECKED.clear()
+        _CHECKED[key] = (document, problems)
+    return _CHECKED[key]
+
+
 def bind_drill(document: Document, overrides: dict[str, Any] | None = None) -> tuple[Drill | None, list[Problem], str | None]:
     """Resolve and bind the drill's scenario: (drill or None, every problem, a hint)."""
     loaded, doc = document.loaded, document.doc
@@ -156,10 +179,9 @@ def bind_drill(document: Document, overrides: dict[str, Any] | None = None) -> t
         scenario_path = resolve_scenario(ref, document.path)
     except LookupProblem as exc:
         return None, [*problems, loaded.problem(("scenario",), exc.message)], exc.hint
-    scenario_doc = read(scenario_path)
+    scenario_doc, scenario_problems = _checked_scenario(scenario_path)
     if not scenario_doc.problems and scenario_doc.kind != "scenario":
         return None, [*problems, loaded.problem(("scenario",), f"{scenario_path} is not a scenario")], None
-    scenario_problems = scenario_doc.problems or _scenario_problems(scenario_doc)
     if scenario_problems:
         problems.append(loaded.problem(("scenario",), f"scenario {ref!r} ({scenario_path}) has problems "
                                                       "(listed with its file)"))

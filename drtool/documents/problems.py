@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
 from drtool.errors import Problem
 from drtool.loader import Loaded
-
-# pydantic's union/validator branch names that are not keys of the document
-_NOT_KEYS = {"function-after", "function-before", "function-plain", "str", "int", "float", "bool",
-             "literal['all']", "SelectCount", "SelectPercent", "constrained-str", "lax-or-strict"}
 
 
 def closest(name: str, options: Iterable[str]) -> str | None:
@@ -31,25 +28,47 @@ def _shorten(message: str) -> str:
     return message if len(message) <= 300 else message[:297] + "..."
 
 
+def _document_loc(data: Any, loc: tuple, keep_last: bool) -> tuple:
+    """`loc` without pydantic's union-branch and validator labels: only the keys and
+    indexes that exist in the document at that point (and the missing key itself)."""
+    kept = []
+    for i, part in enumerate(loc):
+        part = "with" if part == "with_" else part
+        last = i == len(loc) - 1
+        present = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if present:
+            data = data[part]
+        elif not (keep_last and last):
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
 def pydantic_problems(loaded: Loaded, exc: ValidationError, prefix: tuple = (),
-                      skip_placeholders: bool = False) -> list[Problem]:
-    """One problem per validation error, at the line of the key it concerns."""
+                      skip_placeholders: bool = False, data: Any = None) -> list[Problem]:
+    """One problem per validation error, at the line of the key it concerns. `data` is
+    what was validated (default: the document at `prefix`)."""
+    if data is None:
+        data = loaded.data
+        for part in prefix:
+            data = data.get(part) if isinstance(data, dict) else (
+                data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None)
     problems = []
     seen: set[tuple] = set()
     for err in exc.errors():
-        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and (x in _NOT_KEYS or x.startswith(
-            ("function-", "constrained-")))))
-        loc = tuple("with" if x == "with_" else x for x in loc)
-        if skip_placeholders and err["type"] not in ("missing", "extra_forbidden") and "${" in repr(err.get("input")):
+        kind = err["type"]
+        loc = _document_loc(data, tuple(err["loc"]), keep_last=kind in ("missing", "extra_forbidden"))
+        if skip_placeholders and kind not in ("missing", "extra_forbidden") and "${" in repr(err.get("input")):
             continue
         message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
-        elif err["type"] == "missing":
+        if kind == "extra_forbidden" and loc:
+            problem = loaded.problem((*prefix, *loc), f"unknown key {loc[-1]!r}")
+        elif kind == "missing" and loc:
             problem = loaded.problem((*prefix, *loc[:-1]), f"missing required key {loc[-1]!r}")
-        elif loc:
-            message = f"{'.'.join(str(x) for x in loc)}: {message}"
-        if err["type"] != "missing":
+        else:
+            if loc:
+                message = f"{'.'.join(str(x) for x in loc)}: {message}"
             problem = loaded.problem((*prefix, *loc), _shorten(message))
         key = (problem.line, problem.col, problem.message)
         if key not in seen:                   # a union reports each branch; say it once

@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple[int, str] | None] = {
     "huge-int.yaml": (6, "number too large"),
     "int-param-bool.yaml": (6, "expected an integer, got True"),
     "invalid-utf8.yaml": (4, "invalid UTF-8"),
+    "key-named-str.yaml": (9, "unknown key 'str'"),
     "kind-list.yaml": (2, "`kind` must be `scenario` or `drill`"),
     "max-targets-true.yaml": (10, "max_targets"),
     "merge-key.yaml": (5, "merge keys"),
