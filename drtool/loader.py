@@ -69,7 +69,7 @@ class Loaded:
 
     def problem(self, path: Path_, message: str) -> Problem:
         line, col = self.mark(path)
-        return Problem(self.file, line, col, message, tuple(path))
+        return Problem(self.file, line, col, printable(message), tuple(path))
 
     def without_echoes(self, problems: list[Problem]) -> list[Problem]:
         """`problems` minus those about a value this loader already refused (a refused
@@ -77,6 +77,15 @@ class Loaded:
         refused = [p.path for p in self.problems if p.path]
         return [p for p in problems if p in self.problems or not p.path
                 or not any(p.path[:len(r)] == r for r in refused)]
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(message: str) -> str:
+    """`message` on one line: control characters and line separators (a key or value
+    quoted from the document may hold them) are written as escapes."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), message)
 
 
 class _Fatal(Exception):
@@ -106,7 +115,7 @@ class _Builder:
 
     def _problem(self, mark: Any, message: str, path: Path_ = ()) -> None:
         line, col = self._at(mark)
-        self.out.problems.append(Problem(self.out.file, line, col, message, path))
+        self.out.problems.append(Problem(self.out.file, line, col, printable(message), path))
 
     def node(self, path: Path_, depth: int) -> Any:
         event = self.loader.get_event()
@@ -230,15 +239,15 @@ def parse_yaml(text: str, file: str) -> Loaded:
     except _Fatal as exc:
         mark = exc.mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise DocumentError([*out.problems, Problem(file, line, col, exc.message)]) from None
+        raise DocumentError([*out.problems, Problem(file, line, col, printable(exc.message))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise DocumentError([*out.problems, Problem(file, line, col, f"YAML syntax error: {message}")],
+        raise DocumentError([*out.problems, Problem(file, line, col, printable(f"YAML syntax error: {message}"))],
                             "fix the indentation or quoting at that position") from None
     except yaml.YAMLError as exc:
-        raise DocumentError([*out.problems, Problem(file, 1, 1, f"YAML error: {exc}")]) from None
+        raise DocumentError([*out.problems, Problem(file, 1, 1, printable(f"YAML error: {exc}"))]) from None
     except RecursionError:  # pragma: no cover - the depth bound comes first
         raise DocumentError([Problem(file, 1, 1, f"nested deeper than {MAX_DEPTH} levels")]) from None
     finally:

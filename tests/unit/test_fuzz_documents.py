@@ -46,6 +46,7 @@ EXPECTED: dict[str, tuple[int, str] | None] = {
     "int-param-bool.yaml": (6, "expected an integer, got True"),
     "invalid-utf8.yaml": (4, "invalid UTF-8"),
     "key-named-str.yaml": (9, "unknown key 'str'"),
+    "key-with-nel.yaml": (10, "guardrails.require_tags.\\x85: Input should be a valid string"),
     "kind-list.yaml": (2, "`kind` must be `scenario` or `drill`"),
     "max-targets-true.yaml": (10, "max_targets"),
     "merge-key.yaml": (5, "merge keys"),
