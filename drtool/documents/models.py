@@ -159,7 +159,7 @@ class StopCondition(Strict):
 
 class Guardrails(Strict):
     accounts: list[AccountId] | None = Field(default=None, description="the run refuses any other account (via STS)")
-    max_targets: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    max_targets: StrictInt | None = Field(default=None, ge=0, le=100_000)
     require_tags: dict[str, str] = Field(default_factory=dict)
     stop_conditions: list[StopCondition] = Field(default_factory=list)
     time_limit: PositiveDuration | None = None
