@@ -1,8 +1,8 @@
 """Durations (spec section 3): `90s`, `15m`, `2h`, `7d`, decimals, or bare seconds.
 
-Every duration is finite, non-negative and at most `MAX_SECONDS` (366 days): documents are
-untrusted (spec 7.4), and `.inf`, `.nan` or a 400-digit number must be an error, not a
-drill that never ends or a crash deep in the run.
+Every duration is finite, non-negative and at most `MAX_SECONDS` (3660 days: ten years
+covers a scorecard retention). Documents are untrusted (spec 7.4): `.inf`, `.nan` or a
+400-digit number must be an error, not a drill that never ends or a crash deep in a run.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-MAX_SECONDS = 366 * 86400.0
+MAX_SECONDS = 3660 * 86400.0
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PATTERN = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})\s*(ms|s|m|h|d)?\s*$")
 _EXPECTED = "expected a duration like 90s, 15m, 2h, 7d or 0.25s"
@@ -39,7 +39,7 @@ def parse_duration(value: object) -> float:
         shown = value if not isinstance(value, str) or len(value) <= 64 else value[:40] + "..."
         raise ValueError(f"{_EXPECTED}, got {shown!r}")
     if not seconds <= MAX_SECONDS:
-        raise ValueError(f"a duration must be at most 366d, got {_short(value)}")
+        raise ValueError(f"a duration must be at most 3660d (ten years), got {_short(value)}")
     return seconds
 
 
