@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drtool.documents import Drill, DrillDoc, check_scenario, load_drill, read_document
+from drtool.documents import Drill, DrillDoc, load_drill, read_document
 from drtool.errors import DocumentError, Problem, UsageError
 
 
@@ -29,7 +29,11 @@ def yaml_files(paths: list[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):     # a NUL in the name: read_bytes reports it
+            is_dir = False
+        if is_dir:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
         else:
             found.append(path)
@@ -37,20 +41,14 @@ def yaml_files(paths: list[str | Path]) -> list[Path]:
 
 
 def validate(paths: list[str | Path]) -> list[Checked]:
-    """Check every drill/scenario file; never touches AWS."""
+    """Check every drill/scenario file, each in one pass (schema, scenario, parameters,
+    steps); never touches AWS."""
+    from drtool.documents import validate_file
+
     results = []
     for path in yaml_files(paths):
-        kind = name = None
-        try:
-            _loaded, doc = read_document(path)
-            kind, name = doc.kind, doc.name
-            if isinstance(doc, DrillDoc):
-                load_drill(path)
-            else:
-                check_scenario(path)
-            results.append(Checked(path, kind, name, []))
-        except DocumentError as exc:
-            results.append(Checked(path, kind, name, exc.problems))
+        document, problems = validate_file(path)
+        results.append(Checked(path, document.kind, document.name, problems))
     return results
 
 

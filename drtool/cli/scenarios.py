@@ -11,11 +11,15 @@ def command(as_json: bool) -> int:
     """List the scenario library with its parameters."""
     import json
 
-    from drtool.documents import library_dirs, read_document, scenario_index
+    from drtool.documents import ScenarioDoc, library_dirs, read, scenario_index
 
     rows = []
     for name, path in sorted(scenario_index(library_dirs()).items()):
-        _loaded, doc = read_document(path)
+        document = read(path)
+        doc = document.doc
+        if document.problems or not isinstance(doc, ScenarioDoc):
+            click.echo(f"skipped {path}: not a valid scenario (`drtool validate {path}` says why)", err=True)
+            continue
         rows.append({"name": name, "file": str(path), "description": doc.description.strip(),
                      "parameters": {k: {"type": v.type, "default": v.default, "description": v.description}
                                     for k, v in doc.parameters.items()},

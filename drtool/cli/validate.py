@@ -6,11 +6,12 @@ import click
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True)
 def command(paths: tuple[str, ...]) -> int:
     """Check drills and scenarios (files or folders); never touches AWS.
 
-    Every problem is printed as file:line:col: message; exit 2 if there is any.
+    Every problem of a file is printed in one pass as file:line:col: message (a drill's
+    broken scenario is listed with the scenario's own file); exit 2 if there is any.
     """
     from drtool.api import validate
     from drtool.errors import EXIT_INVALID, UsageError
@@ -19,11 +20,15 @@ def command(paths: tuple[str, ...]) -> int:
     if not results:
         raise UsageError(f"no YAML files found in {', '.join(paths)}", "give drill/scenario files or folders")
     bad = 0
+    printed: set[str] = set()
     for checked in results:
         if checked.problems:
             bad += 1
             for problem in checked.problems:
-                click.echo(str(problem), err=True)
+                line = str(problem)
+                if line not in printed:           # a scenario's problems, once for all its drills
+                    printed.add(line)
+                    click.echo(line, err=True)
         else:
             click.echo(f"ok  {checked.path} ({checked.kind} {checked.name})")
     if bad:

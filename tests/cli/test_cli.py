@@ -30,7 +30,7 @@ def drill_file(tmp_path: Path, params: str = "{}", extra: str = "") -> Path:
     (tmp_path / "scenarios" / "flip.yaml").write_text(SCENARIO.replace("seconds: 1}", "seconds: 0}"))
     path = tmp_path / "drills" / "flip.yaml"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(DRILL.replace("parameters: {}", f"parameters: {params}").replace("poll: 0.5s", "poll: 0.05s")
+    path.write_text(DRILL.replace("parameters: {}", f"parameters: {params}").replace("poll: 0.5s", "poll: 0.1s")
                     + extra)
     return path
 

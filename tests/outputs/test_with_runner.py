@@ -23,7 +23,7 @@ def drill(tmp_path: Path, monkeypatch) -> Path:
     (tmp_path / "scenarios" / "flip.yaml").write_text(SCENARIO.replace("seconds: 1}", "seconds: 0}"))
     path = tmp_path / "drills" / "flip.yaml"
     path.parent.mkdir()
-    path.write_text(DRILL.replace("poll: 0.5s", "poll: 0.05s"))
+    path.write_text(DRILL.replace("poll: 0.5s", "poll: 0.1s"))
     return path
 
 

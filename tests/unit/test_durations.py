@@ -22,3 +22,18 @@ def test_format_duration():
     assert format_duration(1.234) == "1.23s"
     assert format_duration(245) == "4m05s"
     assert format_duration(7380) == "2h03m"
+
+
+@pytest.mark.parametrize("bad,fragment", [
+    (float("inf"), "at most 3660d"), (float("nan"), ".nan"), (10**400, "at most 3660d"),
+    ("9" * 400, "expected a duration"), ("3661d", "at most 3660d"), ("1" * 16 + "s", "expected a duration"),
+])
+def test_parse_duration_is_finite_and_bounded(bad, fragment):
+    with pytest.raises(ValueError, match="duration") as info:
+        parse_duration(bad)
+    assert fragment in str(info.value)
+    assert len(str(info.value)) < 120                     # a 400-digit input is not echoed whole
+
+
+def test_parse_duration_upper_bound_is_inclusive():
+    assert parse_duration("3660d") == 3660 * 86400.0
