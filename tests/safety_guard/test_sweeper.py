@@ -11,37 +11,38 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import boto3
 import pytest
 
-from drtool import runner
 from drtool.cli import invoke
 from drtool.context import RUN_TAG
 from drtool.documents import load_drill
-from drtool.expiry import EXPIRES_TAG, tag_changed
-from drtool.journal import Journal, read_journal
+from drtool.expiry import EXPIRES_TAG
+from drtool.journal import read_journal
 from drtool.locks import acquire
 from drtool.outputs.store import LocalStore, S3Store
 from drtool.registry import PROBES, Params
-from drtool.runner import RunOptions, run_drill
+from drtool.runner import DrillRun, RunOptions, run_drill
 from drtool.sweeper import sweep
 from drtool.timing import FakeClock
 
 
 class Killed(BaseException):
-    """Stands in for SIGKILL: nothing in the runner handles it."""
+    """Stands in for SIGKILL: the process ends where it is, so no rollback runs."""
+
+
+def _dies_mid_run(self) -> None:
+    """DrillRun.run without its guaranteed ending: what a SIGKILL leaves behind."""
+    self.start()
+    self.execute()
 
 
 if "test.kill" not in PROBES._entries:
     @PROBES.register("test.kill", summary="Kill the runner (test only).", params=Params,
                      iam=("ec2:DescribeInstances",))
     def _kill(ctx, params):  # noqa: ANN001, ANN202
-        # tag what the inject step changed, as the runner will (lead wiring: StepContext.change)
-        events = read_journal(ctx.journal.path)
-        for e in events:
-            if e["event"] == "change.intent":
-                tag_changed(ctx, e["resources"], ctx.clock.now() + 3600, e["undo"]["name"])
         raise Killed()
 
 SCENARIO = """\
@@ -89,14 +90,14 @@ def tags(instance_id):
     return {t["Key"]: t["Value"] for t in found}
 
 
-def killed_run(tmp_path: Path, session, results: Path, clock: FakeClock) -> Path:
+def killed_run(tmp_path: Path, session, results: Path, clock: FakeClock, store=None) -> Path:
     (tmp_path / "scenarios").mkdir(exist_ok=True)
     (tmp_path / "drills").mkdir(exist_ok=True)
     (tmp_path / "scenarios" / "stop-and-die.yaml").write_text(SCENARIO)
     (tmp_path / "drills" / "web-stop.yaml").write_text(DRILL)
-    with pytest.raises(Killed):
+    with pytest.raises(Killed), patch.object(DrillRun, "run", _dies_mid_run):
         run_drill(load_drill(tmp_path / "drills" / "web-stop.yaml"), session,
-                  RunOptions(results=results, yes=True, clock=clock, seed=1))
+                  RunOptions(results=results, yes=True, clock=clock, seed=1, store=store))
     [journal] = results.glob("web-stop/*/journal.jsonl")
     return journal
 
@@ -153,16 +154,8 @@ def test_s3_store_a_runner_that_lost_its_disk(fleet, session, tmp_path, monkeypa
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="results")
     store = S3Store("results", "drills", lambda: session)
-    mirrors = []
-
-    def mirrored(path, clock):                      # what the runner does once wired: Journal(..., mirror=...)
-        mirror = store.journal_mirror("web-stop", Path(path).parent.name)
-        mirrors.append(mirror)
-        return Journal(path, clock, mirror=mirror)
-
-    monkeypatch.setattr(runner, "Journal", mirrored)
     clock = FakeClock()
-    journal = killed_run(tmp_path, session, tmp_path / "runner-disk", clock)
+    journal = killed_run(tmp_path, session, tmp_path / "runner-disk", clock, store=store)
     run_id = journal.parent.name
     shutil.rmtree(tmp_path / "runner-disk")          # the CI runner is gone, with its disk
     live = f"drills/.live/web-stop/{run_id}/journal.jsonl"

@@ -144,3 +144,17 @@ def test_without_expect_recovery_may_be_immediate_and_says_no_impact():
     assert obs.observe(0.5, True, True) == 0.5
     assert obs.impact_observed is False
     assert RecoveryObserver(fault_at=0.0, has_steady_state=False).impact_observed is None
+
+
+def test_the_scorecard_records_which_files_ran(tmp_path):
+    import hashlib
+
+    drill = make_drill(tmp_path)
+    result = run(tmp_path, drill)
+    sources = result.scorecard["run"]["sources"]
+    drill_file = tmp_path / "drills" / "flip.yaml"
+    scenario_file = tmp_path / "scenarios" / "flip.yaml"
+    assert sources["drill"] == {"path": str(drill_file.resolve()),
+                                "sha256": hashlib.sha256(drill_file.read_bytes()).hexdigest()}
+    assert sources["scenario"] == {"path": str(scenario_file.resolve()),
+                                   "sha256": hashlib.sha256(scenario_file.read_bytes()).hexdigest()}
