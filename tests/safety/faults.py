@@ -42,6 +42,14 @@ _ERRORS = {
 }
 
 
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan")
+
+
+def is_read(operation: str) -> bool:
+    """`service:Operation` reads nothing but state (safe to retry after a lost response)."""
+    return operation.split(":", 1)[-1].startswith(READ_PREFIXES)
+
+
 class _Http:
     """The little of botocore's AWSResponse that `_make_api_call` reads."""
 

@@ -24,7 +24,7 @@ from unittest import mock
 import yaml
 
 from tests.safety.estate_state import Difference, EstateState, compare, snapshot, unexplained
-from tests.safety.faults import FaultInjector, Injected
+from tests.safety.faults import FaultInjector, Injected, is_read
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = sorted((ROOT / "drills").glob("*.yaml"))
@@ -70,6 +70,10 @@ class CellResult:
     def restored(self) -> bool:
         """Every change undone, or named as remaining (the problems say which were not)."""
         return not any(p.startswith(("estate:", "no scorecard")) for p in self.problems)
+
+    @property
+    def hit(self) -> str:
+        return self.injected[0].operation if self.injected else "-"
 
 
 def prepare_drills(workdir: Path) -> dict[str, Path]:
@@ -168,6 +172,11 @@ def run_cell(cell: Cell, drill_path: Path, results: Path) -> CellResult:
 def judge(result: CellResult, drill_results: Path) -> dict[str, Any] | None:
     """Exit code, traceback and scorecard checks; returns the scorecard (None if absent)."""
     problems = result.problems
+    transient = result.cell.kind == "throttling" or (result.cell.kind == "read-timeout" and is_read(result.hit))
+    if result.injected and transient and result.exit_code != 0:
+        # drtool/aws/retry.py: throttling is retried on every call, a lost read on reads.
+        problems.append(f"retry: a transient {result.cell.kind} on {result.hit} changed the outcome "
+                        f"(exit {result.exit_code}, the un-faulted run exits 0)")
     if "Traceback" in result.output or "internal error" in result.output:
         problems.append("traceback / internal error in the output")
     if result.exit_code not in EXIT_CODES:
