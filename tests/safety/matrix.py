@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DRILLS = sorted((ROOT / "drills").glob("*.yaml"))
 
 # The bundled webshop estate, faster: the same resources and failure dynamics, shorter
-# delays, so a cell takes seconds (tests/e2e/test_sandbox_drills.py does the same).
+# delays, so a cell takes seconds (tests/e2e/test_sandbox_drills.py does the same). Each drill
+# keeps its own `poll:` (a faster poll multiplies its calls, and so the cells).
 FAST_BEHAVIOUR = {"replacement_delay": "0.6s", "scale_up_delay": "0.6s", "promotion_delay": "0.4s",
                   "failover_delay": "0.6s", "s3_replication_lag": "0.4s", "dynamodb_replication_lag": "0.4s",
                   "rds_replica_lag": "0.4s", "dns_ttl": "0.4s", "restore_duration": "0.6s",
                   "backup_duration": "0.3s", "copy_duration": "0.3s", "metric_interval": "0.25s"}
-FAST_POLL = "0.2s"
+FAST_POLL = "0.5s"        # only for a drill without its own `poll:`
 SETTLE_S = 8.0          # an undo may take effect through the simulator: re-read the estate this long
 EXIT_CODES = {0, 1, 3, 4, 5}
 
@@ -88,7 +89,7 @@ def prepare_drills(workdir: Path) -> dict[str, Path]:
         if doc.get("sandbox", {}).get("estate") != "webshop":
             continue
         doc["sandbox"]["estate"] = "fast-webshop.yaml"
-        doc["poll"] = FAST_POLL
+        doc["poll"] = doc.get("poll", FAST_POLL)
         doc["scenario"] = str(ROOT / "scenarios" / f"{doc['scenario']}.yaml")
         path = workdir / drill.name
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
