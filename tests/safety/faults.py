@@ -72,11 +72,13 @@ class Injected:
 @dataclass
 class FaultInjector:
     """Counts the drill's AWS calls; fails the `at`-th (1-based) as `kind`. `at=None` only counts.
-    With `operation` ("elbv2:DescribeTargetHealth"), `at` counts only that operation's calls."""
+    With `operation` ("elbv2:DescribeTargetHealth"), `at` counts only that operation's calls,
+    and with `after` ("ec2:ReplaceNetworkAclAssociation") only those made after that one's first call."""
 
     kind: str = "throttling"
     at: int | None = None
     operation: str | None = None
+    after: str | None = None
     calls: list[str] = field(default_factory=list)
     injected: list[Injected] = field(default_factory=list)
     denied_operation: str | None = None
@@ -105,8 +107,8 @@ class FaultInjector:
             self.calls.append(operation)
             if self.operation is None:
                 n, fault = len(self.calls), self._decide(len(self.calls), operation)
-            elif operation == self.operation:
-                n = self.calls.count(operation)
+            elif operation == self.operation and (self.after is None or self.after in self.calls):
+                n = self.calls[self.calls.index(self.after) if self.after else 0:].count(operation)
                 fault = self._decide(n, operation)
             else:
                 n, fault = len(self.calls), None

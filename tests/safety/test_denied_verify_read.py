@@ -1,7 +1,8 @@
 """A drill run against a loopback AWS that denies a verify read still restores everything.
 
 The az-loss drill in the sandbox (moto on 127.0.0.1): the zone's subnets are black-holed,
-then every elbv2:DescribeTargetHealth (the verify probe `elbv2.targets-healthy`) is denied,
+then every later elbv2:DescribeTargetHealth (the probe of `elbv2.targets-healthy`, the
+verify check; its steady-state read before the fault is allowed) is denied,
 as an IAM policy missing that action would. The run must end aborted (exit 3), or with the
 change named as remaining (exit 5); the subnets must be back on their own ACL, the deny
 ACL gone, and a scorecard written.
@@ -23,7 +24,8 @@ def test_denied_verify_read_still_restores_everything(baselines, tmp_path):
     from drtool.sandbox import Sandbox
 
     drill = baselines.drills["az-loss"]
-    injector = FaultInjector(kind="access-denied", at=1, operation="elbv2:DescribeTargetHealth")
+    injector = FaultInjector(kind="access-denied", at=1, operation="elbv2:DescribeTargetHealth",
+                             after="ec2:ReplaceNetworkAclAssociation")
     with Sandbox.load(drill.parent / "fast-webshop.yaml") as sb:
         before = snapshot(sb)
         lost = sb.values()["subnet.us-east-1a"]
