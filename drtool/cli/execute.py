@@ -33,7 +33,7 @@ def print_plan(drill: str, *, sandbox: bool, profile: str | None, region: str | 
 
 
 def _ask_manual(text: str) -> str | None:
-    from drtool.runner import _operator
+    from drtool.run_types import operator as _operator
 
     click.echo(f"\nMANUAL STEP: {text}", err=True)
     if click.confirm("Done?", default=False, err=True):

@@ -20,7 +20,7 @@ from drtool.errors import Problem
 from drtool.loader import Loaded
 from drtool.selectors import TargetSelector
 
-PHASES = ("steady_state", "inject", "recover", "verify", "rollback")
+PHASES = ("steady_state", "inject", "recover", "workaround", "verify", "rollback")
 CHECK_PHASES = ("steady_state", "verify")
 
 

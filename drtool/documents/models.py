@@ -135,6 +135,9 @@ class ScenarioDoc(Strict):
     impact: Impact | None = None
     inject: list[StepDoc] = Field(default_factory=list)
     recover: list[StepDoc] = Field(default_factory=list)
+    workaround: list[StepDoc] = Field(default_factory=list, description=(
+        "steps that keep the business going while `recover` restores the service (actions, waits, "
+        "manual acknowledgements); they run beside `recover` from the fault on, timed separately"))
     verify: list[StepDoc] = Field(default_factory=list)
     rollback: list[StepDoc] = Field(default_factory=list)
 
