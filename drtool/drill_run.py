@@ -8,6 +8,7 @@ state, impact, verify) lives in `drtool.watch`; RPO meters and posture in `drtoo
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from drtool.run_types import (
 from drtool.scorecard import write_scorecard
 from drtool.signals import Interrupted, held_signals, raise_on_signals
 from drtool.timing import PollTimeout, wait_until
+from drtool.workaround import WorkaroundTrack
 
 
 class DrillRun:
@@ -58,6 +60,8 @@ class DrillRun:
         self.observer: RecoveryObserver | None = None
         self.where = "start"                                   # the step or phase running now
         self._open: dict[tuple[str, str, int], Step] = {}      # started, not yet finished
+        self.workaround = WorkaroundTrack(self)
+        self._runner_thread = threading.current_thread()
         rails = drill.doc.guardrails
         self.stop_conditions: list[tuple[str, str | None]] = [
             (c.alarm, c.region or plan.default_region) for c in rails.stop_conditions]
@@ -87,6 +91,7 @@ class DrillRun:
                 escaping = exc                                   # SystemExit & co: after the rollback
         with held_signals(self.opts.report) as held:
             try:
+                self.workaround.finish()
                 measure.finish_meters(self)
                 self.rollback()
             finally:
@@ -121,6 +126,8 @@ class DrillRun:
         limit = self.drill.doc.guardrails.time_limit
         if limit is not None and self.clock.monotonic() - self.started_mono > limit:
             raise DrillStop("aborted", f"time limit {limit:g}s exceeded")
+        if threading.current_thread() is self._runner_thread:
+            self.workaround.raise_if_failed()
         if self.stop_conditions:
             from drtool.aws.cloudwatch import alarms_in_alarm
 
@@ -160,9 +167,17 @@ class DrillRun:
         mark = {"ok": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "aborted": "ABORTED"}.get(status, status)
         self.opts.report(f"  {step.phase:<8} {step.label:<34} {mark:<7} {detail}")
 
-    def run_step(self, step: Step, undoable: bool = True) -> None:
-        """Run one step. Any exception propagates to `run()`, which closes the step with it."""
-        self.tick()
+    def open_steps(self) -> set[tuple[str, str, int]]:
+        return set(self._open)
+
+    def finish_step(self, step: Step, status: str, detail: str) -> None:
+        self._finished(step, status, detail)
+
+    def run_step(self, step: Step, undoable: bool = True,
+                 on_tick: Callable[[], None] | None = None) -> None:
+        """Run one step. Any exception propagates to `run()`, which closes the step with it.
+        `on_tick` replaces the poll hook of a wait (the workaround track has its own)."""
+        (on_tick or self.tick)()
         self._started(step)
         if step.form == "manual":
             self._manual(step)
@@ -170,7 +185,7 @@ class DrillRun:
         ctx = self.context(step.region(self.plan.default_region), step.label,
                            read_only=step.form != "action", undoable=undoable)
         if step.form == "wait":
-            self._wait(step, ctx)
+            self._wait(step, ctx, on_tick or (lambda: watch.tick_and_watch(self)))
             return
         outcome = step.entry.func(ctx, step.params, self.plan.targets.get(step_key(step), []))
         recovery_point_at = outcome.data.get("recovery_point_at")
@@ -182,7 +197,7 @@ class DrillRun:
                 "evidence": {k: v for k, v in outcome.data.items() if isinstance(v, str | int | float)}}])
         self._finished(step, "ok", outcome.detail, data=jsonable(outcome.data))
 
-    def _wait(self, step: Step, ctx: StepContext) -> None:
+    def _wait(self, step: Step, ctx: StepContext, on_tick: Callable[[], None]) -> None:
         timeout = self._bounded(step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
         def probe() -> tuple[bool, Any]:
@@ -191,7 +206,7 @@ class DrillRun:
 
         try:
             _at, result = wait_until(probe, clock=self.clock, interval=self.drill.doc.poll,
-                                     timeout=timeout, on_tick=lambda: watch.tick_and_watch(self))
+                                     timeout=timeout, on_tick=on_tick)
         except PollTimeout as exc:
             detail = getattr(exc.last, "detail", "never true")
             self._finished(step, "timeout", f"not true after {timeout:g}s: {detail}")
@@ -260,6 +275,7 @@ class DrillRun:
         self.observer = watch.make_observer(self.drill, self.fault_at, self.opts.scale)
         for meter in self.meters:
             meter.mark_fault(self.fault_at)
+        self.workaround.start()
         for step in self.drill.steps["recover"]:
             self.run_step(step)
         watch.verify(self)

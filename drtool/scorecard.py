@@ -22,6 +22,20 @@ SCORECARD_NAME = "scorecard.json"
 STATUS_EXIT = {"passed": 0, "failed": 1, "aborted": 3, "rollback-incomplete": 5}
 
 
+def _workaround(events: list[dict[str, Any]], fault_at: float | None,
+                recovered_at: float | None) -> dict[str, Any]:
+    """The workaround track (issue 15): when the business continued, degraded, and which
+    came first, the workaround or the full recovery. Absent when the scenario has none."""
+    done = _first(events, "workaround")
+    if done is None and not any(e["event"] == "step.started" and e.get("phase") == "workaround" for e in events):
+        return {}
+    at = done["t"] if done else None
+    first = None
+    if at is not None or recovered_at is not None:
+        first = "workaround" if at is not None and (recovered_at is None or at < recovered_at) else "recovery"
+    return {"workaround_at": rfc3339(at), "workaround_s": _span(fault_at, at), "first": first}
+
+
 def _span(start: float | None, end: float | None) -> float | None:
     return round(end - start, 3) if start is not None and end is not None else None
 
@@ -118,7 +132,8 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
            "fault_at": rfc3339(fault_at), "recovered_at": rfc3339(recovered_at),
            "impact_at": rfc3339(impact_at),
            "impact_observed": (impact is not None) if has_steady_state else None,
-           "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at)}
+           "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at),
+           **_workaround(events, fault_at, recovered_at)}
     rpo = _rpo(events, started["objectives"].get("rpo_s"))
 
     had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)

@@ -98,6 +98,7 @@ def summary(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
         ("Verdict", verdict(scorecard) + (f": {get(scorecard, 'run.reason')}" if get(scorecard, "run.reason") else "")),
         ("RTO", objective_line(get(scorecard, "objectives.rto"))),
         ("Impact", impact_line(scorecard)),
+        *([("Workaround", line)] if (line := workaround_line(scorecard)) else []),
         ("RPO", objective_line(get(scorecard, "objectives.rpo")) if has_objective(get(scorecard, "objectives.rpo"))
          else "no RPO objective"),
         ("Date", f"{text(get(scorecard, 'run.started_at'))} to {text(get(scorecard, 'run.ended_at'))}"),
@@ -136,6 +137,17 @@ def impact_line(scorecard: dict[str, Any]) -> str:
     if rto.get("downtime_s") is not None:
         line += f"; down for {seconds(rto.get('downtime_s'))}"
     return line
+
+
+def workaround_line(scorecard: dict[str, Any]) -> str | None:
+    """Which came first: the workaround (business continues, degraded) or full recovery."""
+    rto = get(scorecard, "objectives.rto") or {}
+    if "first" not in rto:
+        return None
+    if rto.get("workaround_s") is None:
+        return "workaround never completed"
+    won = "before" if rto.get("first") == "workaround" else "after"
+    return f"business continued {seconds(rto.get('workaround_s'))} after the fault, {won} full recovery"
 
 
 def instants(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
