@@ -30,6 +30,7 @@ COMMANDS = {
     "schema": "drtool.cli.schema",
     "demo": "drtool.cli.demo",
     "sandbox": "drtool.cli.sandbox",
+    "import": "drtool.cli.importer",
 }
 
 SHORT_HELP = {
@@ -48,6 +49,7 @@ SHORT_HELP = {
     "schema": "Print the JSON Schema of drill and scenario documents.",
     "demo": "Run the bundled region-loss drill in the offline sandbox.",
     "sandbox": "Run the offline AWS sandbox for rehearsing your own drills.",
+    "import": "Turn an AWS FIS template or Chaos Toolkit experiment into a scenario and drill.",
 }
 
 
