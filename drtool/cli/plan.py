@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from drtool.cli.common import aws_options
+from drtool.cli.matrix import matrix_options
 
 
 @click.command("plan")
 @click.argument("drill", type=click.Path())
 @click.option("--sandbox", is_flag=True, help="Plan against the drill's offline sandbox estate.")
 @click.option("--seed", type=int, default=None, help="Seed for random target selection.")
+@matrix_options
 @aws_options
 def command(drill: str, sandbox: bool, seed: int | None, profile: str | None, region: str | None) -> int:
     """Resolve targets read-only, apply guardrails, print what `run` would do and the IAM
