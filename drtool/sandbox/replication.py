@@ -26,7 +26,7 @@ class _S3Write:
     rule_id: str
     destination: str
     region: str
-    written: float = 0.0
+    leaks_until: float | None = None   # in flight when its rule was paused: still lands until then
 
 
 class S3Replicator:
@@ -38,7 +38,6 @@ class S3Replicator:
         self.replicated = 0
         self.lost = 0
         self._status: dict[tuple[str, str], str] = {}
-        self._paused_at: dict[tuple[str, str], float] = {}
 
     def _lag(self, bucket: str) -> float:
         return self.truth.buckets.get(bucket, self.truth.s3_replication_lag)
@@ -54,22 +53,23 @@ class S3Replicator:
                         if write.bucket == bucket and write.rule_id == rule.rule_id:
                             write.due = max(write.due, wall + self._lag(bucket))
                 if before == "Enabled" and rule.status != "Enabled":
-                    self._paused_at[(bucket, rule.rule_id)] = wall
+                    for write in self.in_flight:
+                        if write.bucket == bucket and write.rule_id == rule.rule_id:
+                            write.leaks_until = wall + self.truth.s3_pause_leak
                 self._status[(bucket, rule.rule_id)] = rule.status
             for version in mi.object_versions(self.account, bucket):
                 ident = (bucket, version.key, version.version_id)
                 if ident in self.seen:
                     continue
                 self.seen.add(ident)
-                rule = next((r for r in bucket_rules if version.key.startswith(r.prefix)), None)
-                if rule is None:
+                matched = next((r for r in bucket_rules if version.key.startswith(r.prefix)), None)
+                if matched is None:
                     continue
                 if region in cut_off:
                     self.lost += 1
                     continue
                 self.in_flight.append(_S3Write(version.written_at + self._lag(bucket), bucket, version.key,
-                                               version.version_id, rule.rule_id, rule.destination, region,
-                                               version.written_at))
+                                               version.version_id, matched.rule_id, matched.destination, region))
         self._deliver(wall, cut_off, rules)
 
     def _deliver(self, wall: float, cut_off: set[str], rules: dict[str, list[mi.ReplicationRule]]) -> None:
@@ -90,10 +90,10 @@ class S3Replicator:
                 self.replicated += 1
         self.in_flight = waiting
 
-    def _leaks(self, write: _S3Write, wall: float) -> bool:
-        """A write made before its rule was paused still replicates within the leak window."""
-        paused = self._paused_at.get((write.bucket, write.rule_id))
-        return paused is not None and write.written < paused and wall <= paused + self.truth.s3_pause_leak
+    @staticmethod
+    def _leaks(write: _S3Write, wall: float) -> bool:
+        """A write in flight when its rule was paused still replicates within the leak window."""
+        return write.leaks_until is not None and wall <= write.leaks_until
 
 
 @dataclass
