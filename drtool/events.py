@@ -154,6 +154,10 @@ class RunError(TypedDict):
     traceback: list[str]
 
 
+class Workaround(TypedDict):
+    steps: int
+
+
 class RunFinished(TypedDict):
     status: str
     reason: str | None
@@ -166,7 +170,7 @@ EVENTS: dict[str, type] = {
     "undo.started": UndoStarted, "undo.done": UndoDone, "undo.failed": UndoFailed,
     "fault": Instant, "impact": Impact, "recovered": Instant, "rpo.measured": RpoMeasured,
     "posture": Posture, "note": Note, "follow_up": FollowUp, "manual.acknowledged": ManualAcknowledged,
-    "run.error": RunError, "run.finished": RunFinished,
+    "run.error": RunError, "run.finished": RunFinished, "workaround": Workaround,
 }
 OPEN_EVENTS = frozenset({"note"})     # may carry fields beyond their type
 

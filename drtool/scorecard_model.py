@@ -50,6 +50,9 @@ class Rto(_Closed):
     impact_observed: bool | None = Field(description="null when the scenario has no steady state")
     detection_s: float | None = Field(description="fault -> impact")
     downtime_s: float | None = Field(description="impact -> recovered")
+    workaround_at: str | None = Field(default=None, description="workaround in place (issue 15); absent without one")
+    workaround_s: float | None = Field(default=None, description="fault -> workaround")
+    first: Literal["workaround", "recovery"] | None = Field(default=None, description="which came first")
 
 
 class RpoMeasurement(BaseModel):
