@@ -6,8 +6,6 @@ says what is wrong with a record (unknown name, missing or unexpected field), an
 runs it over the journals of the bundled sandbox drills. Only typing here: no pydantic.
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 

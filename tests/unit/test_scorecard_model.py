@@ -56,6 +56,11 @@ def test_malformed_scorecards_and_events_are_refused():
     bad = _events()[2] | {"surprise": 1}
     assert check_event(bad) == ["impact: unexpected surprise"]
     assert check_event({"event": "nope"}) == ["unknown event 'nope'"]
+    finished = {k: v for k, v in _events()[4].items()} | {"event": "step.finished", "phase": "verify", "step": "s",
+                                                         "kind": "check", "index": 0, "status": "ok", "detail": ""}
+    del finished["reason"]
+    assert check_event({k: v for k, v in finished.items() if k != "status"}) == ["step.finished: missing status"]
+    assert check_event(finished) == []          # `data` is optional
 
 
 def test_schema_command_prints_the_scorecard_schema():
