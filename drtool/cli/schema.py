@@ -7,10 +7,17 @@ import click
 
 @click.command("schema")
 @click.option("--kind", type=click.Choice(["all", "drill", "scenario"]), default="all")
-def command(kind: str) -> int:
-    """Print the JSON Schema of drill and scenario documents (for yaml-language-server)."""
+@click.option("--scorecard", is_flag=True, help="Print the JSON Schema of drtool.scorecard/v1 instead.")
+def command(kind: str, scorecard: bool) -> int:
+    """Print the JSON Schema of drill and scenario documents (for yaml-language-server),
+    or with --scorecard of the scorecard (drtool.scorecard/v1)."""
     import json
 
+    if scorecard:
+        from drtool.scorecard_model import scorecard_json_schema
+
+        click.echo(json.dumps(scorecard_json_schema(), indent=2, sort_keys=True))
+        return 0
     from drtool.documents import json_schema
 
     schema = json_schema()

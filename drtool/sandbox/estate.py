@@ -14,11 +14,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from drtool.durations import parse_duration
+from drtool.sandbox.delays import derived, sandbox_seconds
 
 ESTATES_DIR = Path(__file__).parent / "estates"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account; the only one the sandbox serves
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+_DERIVED = derived()
 
 
 class _Model(BaseModel):
@@ -26,21 +28,29 @@ class _Model(BaseModel):
 
 
 class Behaviour(_Model):
-    """Timings of the simulated estate (defaults of the contract)."""
+    """Timings of the simulated estate, in sandbox seconds. The defaults are AWS's documented
+    delays scaled by the sandbox's time scale (drtool/sandbox/delays.py, docs/sandbox-delays.md);
+    an estate overrides one only to test the simulator itself."""
 
-    replacement_delay: Seconds = 3.0      # failed ASG member -> replacement healthy
-    scale_up_delay: Seconds = 3.0         # desired capacity raised -> new member healthy
-    promotion_delay: Seconds = 2.0        # RDS promote-read-replica -> writable
-    failover_delay: Seconds = 3.0         # Aurora failover -> the new writer takes writes
-    s3_replication_lag: Seconds = 1.5
-    dynamodb_replication_lag: Seconds = 1.0
-    rds_replica_lag: Seconds = 1.0        # published as AWS/RDS ReplicaLag
-    dns_ttl: Seconds = 2.0                # a record change reaches clients after this
-    restore_duration: Seconds = 3.0       # snapshot / backup restore -> available
-    backup_duration: Seconds = 1.0        # AWS Backup backup job
-    copy_duration: Seconds = 2.0          # AWS Backup copy job
-    tick: Seconds = 0.05                  # simulator step
-    metric_interval: Seconds = 0.5        # metric samples and alarm evaluation
+    replacement_delay: Seconds = _DERIVED["replacement_delay"]   # member launched -> healthy target
+    scale_up_delay: Seconds = _DERIVED["replacement_delay"]      # desired raised -> new member healthy
+    target_unhealthy_after: Seconds = _DERIVED["target_unhealthy_after"]  # unreachable -> target unhealthy
+    target_healthy_after: Seconds = _DERIVED["target_healthy_after"]      # reachable again -> healthy
+    health_check_grace_period: Seconds = sandbox_seconds("asg_health_check_grace_period")
+    dns_failover_after: Seconds = _DERIVED["dns_failover_after"]  # region health -> Route 53 check status
+    promotion_delay: Seconds = sandbox_seconds("rds_promotion")   # RDS promote-read-replica -> writable
+    failover_delay: Seconds = sandbox_seconds("aurora_failover")  # Aurora failover -> new writer takes writes
+    s3_replication_lag: Seconds = sandbox_seconds("s3_replication_lag")
+    s3_pause_leak: Seconds = sandbox_seconds("s3_pause_leak")     # in-flight writes still land after a pause
+    dynamodb_replication_lag: Seconds = sandbox_seconds("dynamodb_replication_lag")
+    dynamodb_pause_leak: Seconds = sandbox_seconds("dynamodb_pause_leak")
+    rds_replica_lag: Seconds = 1.0        # the value published as AWS/RDS ReplicaLag (not a wait)
+    dns_ttl: Seconds = sandbox_seconds("route53_ttl")   # a record change reaches clients after this
+    restore_duration: Seconds = sandbox_seconds("restore_duration")
+    backup_duration: Seconds = sandbox_seconds("backup_duration")
+    copy_duration: Seconds = sandbox_seconds("copy_duration")
+    tick: Seconds = 0.05                  # simulator step (sandbox resolution, not an AWS delay)
+    metric_interval: Seconds = 0.5        # metric samples and alarm evaluation (sandbox resolution)
 
 
 class Subnet(_Model):

@@ -1,15 +1,28 @@
-"""Auto Scaling and load-balancer health, as AWS would run them.
+"""Auto Scaling and load-balancer health, as AWS would run them, on AWS's clock.
 
-Each step, per group: members that are gone, stopped, marked unhealthy, or (for ELB
-health checks) unreachable are replaced, if a reachable subnet is left; new members go to
-the reachable AZ with the fewest members, are held Pending (target `initial`) for the
-group's delay, then turn InService and healthy. Target groups report `unhealthy` for
-targets in unreachable subnets. moto itself never launches for the sandbox's groups
-(see `moto_internals.install_patches`).
+Timings come from the estate's behaviour, whose defaults are AWS's documented delays
+(drtool/sandbox/delays.py, docs/sandbox-delays.md):
+
+- A target in an unreachable subnet turns `unhealthy` only after the ALB's interval x
+  unhealthy threshold (30 s x 2 by default), and healthy again after interval x healthy
+  threshold (30 s x 5) once reachable: "Health checks for Application Load Balancer target
+  groups", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+- Members that are gone, stopped or marked unhealthy are replaced. Only a group with ELB
+  health checks replaces a member the load balancer reports unhealthy, and not during the
+  health-check grace period after it came InService; a group with EC2 health checks (the
+  default) never notices a network black-hole: "Health checks for instances in an Auto
+  Scaling group", https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html
+  and https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html
+- New members go to the reachable AZ with the fewest members, are held Pending (target
+  `initial`) for the group's delay (launch + interval x healthy threshold), then turn
+  InService and healthy.
+
+moto itself never launches for the sandbox's groups (see `moto_internals.install_patches`).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,6 +49,9 @@ class Fleet:
         self.truth = truth
         self.ready_at: dict[str, float] = {}          # instance id -> when it turns healthy
         self.marked_unhealthy: set[str] = set()       # members we marked (and may mark healthy again)
+        self.in_service_at: dict[str, float] = {}     # member -> when it came InService (grace period)
+        self.alb_unhealthy: set[str] = set()          # targets the load balancer reports unhealthy
+        self._changing: dict[str, float] = {}         # target -> since when its checks disagree with its state
         self._books: dict[tuple[str, str], _GroupBook] = {}
 
     def step(self, now: float, reachable: dict[str, dict[str, bool]], warm: bool = False) -> dict[tuple[str, str], int]:
@@ -57,7 +73,7 @@ class Fleet:
                         continue  # moto answers unused / draining
                     if self.ready_at.get(instance_id, 0.0) > now:
                         per[instance_id] = INITIAL
-                    elif subnet is not None and not reach.get(subnet, True):
+                    elif not self._target_healthy(instance_id, subnet is None or reach.get(subnet, True), now):
                         per[instance_id] = UNHEALTHY
                     else:
                         count += 1
@@ -65,6 +81,23 @@ class Fleet:
                 healthy[(region, name)] = count
         mi.set_target_health(overrides)
         return healthy
+
+    def _target_healthy(self, instance_id: str, passing: bool, now: float) -> bool:
+        """The load balancer's verdict: it changes only after enough consecutive checks agree."""
+        unhealthy = instance_id in self.alb_unhealthy
+        if passing != unhealthy:            # the checks agree with the current state
+            self._changing.pop(instance_id, None)
+            return not unhealthy
+        since = self._changing.setdefault(instance_id, now)
+        wait = self.truth.target_healthy_after if unhealthy else self.truth.target_unhealthy_after
+        if now - since < wait:
+            return not unhealthy
+        self._changing.pop(instance_id, None)
+        if unhealthy:
+            self.alb_unhealthy.discard(instance_id)
+        else:
+            self.alb_unhealthy.add(instance_id)
+        return unhealthy
 
     def _delays(self, name: str) -> GroupTruth:
         return self.truth.groups.get(name) or GroupTruth(replacement_delay=self.truth.replacement_delay,
@@ -80,11 +113,11 @@ class Fleet:
             if member.lifecycle == mi.PENDING and self.ready_at.get(member.instance_id, 0.0) <= now:
                 mi.set_member(self.account, region, group.name, member.instance_id, lifecycle=mi.IN_SERVICE)
                 self.ready_at.pop(member.instance_id, None)
-            failed = self._failed(group, member, reach)
+                self.in_service_at[member.instance_id] = now
+            failed = self._failed(group, member, now)
             if failed and (usable or member.state == "terminated"):
                 mi.remove_member(self.account, region, group.name, member.instance_id)
-                self.marked_unhealthy.discard(member.instance_id)
-                self.ready_at.pop(member.instance_id, None)
+                self._forget(member.instance_id)
                 book.owed += 1
                 continue
             if failed and member.health != "Unhealthy":
@@ -103,15 +136,21 @@ class Fleet:
         book.owed = min(book.owed, max(0, deficit))
         book.known = {m.instance_id for m in live} | set(launched)
 
-    def _failed(self, group: mi.Group, member: mi.Member, reach: dict[str, bool]) -> bool:
+    def _forget(self, instance_id: str) -> None:
+        for book in (self.ready_at, self.in_service_at, self._changing):
+            book.pop(instance_id, None)
+        self.marked_unhealthy.discard(instance_id)
+        self.alb_unhealthy.discard(instance_id)
+
+    def _failed(self, group: mi.Group, member: mi.Member, now: float) -> bool:
         if member.state in BAD_EC2_STATES:
             return True
         if member.health == "Unhealthy" and member.instance_id not in self.marked_unhealthy:
             return True  # set_instance_health by someone
-        if member.lifecycle == mi.PENDING:
-            return False
-        unreachable = member.subnet_id is not None and not reach.get(member.subnet_id, True)
-        return group.health_check_type == "ELB" and unreachable
+        if member.lifecycle == mi.PENDING or group.health_check_type != "ELB":
+            return False  # EC2 health checks see only the instance's own status
+        in_grace = now - self.in_service_at.get(member.instance_id, -math.inf) < self.truth.health_check_grace_period
+        return member.instance_id in self.alb_unhealthy and not in_grace
 
     def _scale_in(self, region: str, group: mi.Group, live: list[mi.Member]) -> list[mi.Member]:
         surplus = len(live) - group.desired
@@ -120,6 +159,7 @@ class Fleet:
         order = sorted(live, key=lambda m: (m.lifecycle != mi.PENDING, m.health == "Healthy"))
         for member in order[:surplus]:
             mi.remove_member(self.account, region, group.name, member.instance_id)
+            self._forget(member.instance_id)
         gone = {m.instance_id for m in order[:surplus]}
         return [m for m in live if m.instance_id not in gone]
 
@@ -140,5 +180,7 @@ class Fleet:
                 self.ready_at[instance_id] = now + delay
             else:
                 mi.set_member(self.account, region, group.name, instance_id, lifecycle=mi.IN_SERVICE)
+                if not warm:
+                    self.in_service_at[instance_id] = now
         book.owed = max(0, book.owed - count)
         return launched

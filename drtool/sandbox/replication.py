@@ -1,7 +1,10 @@
 """Replication with lag: S3 replication rules and DynamoDB replicas.
 
 A write becomes visible in the replica `lag` seconds after it was made. A disabled S3
-rule pauses its stream (writes queue; on re-enable they arrive `lag` after the resume).
+rule pauses its stream (writes queue; on re-enable they arrive `lag` after the resume),
+but writes already in flight when it was paused still land for up to `s3_pause_leak`
+(AWS FIS documents that S3 replication can continue for up to an hour after a pause; see
+docs/sandbox-delays.md).
 While the source region is cut off (all its subnets black-holed), writes in flight, and
 writes made meanwhile, are lost, as they would be when a region goes dark.
 """
@@ -23,6 +26,7 @@ class _S3Write:
     rule_id: str
     destination: str
     region: str
+    leaks_until: float | None = None   # in flight when its rule was paused: still lands until then
 
 
 class S3Replicator:
@@ -48,20 +52,24 @@ class S3Replicator:
                     for write in self.in_flight:
                         if write.bucket == bucket and write.rule_id == rule.rule_id:
                             write.due = max(write.due, wall + self._lag(bucket))
+                if before == "Enabled" and rule.status != "Enabled":
+                    for write in self.in_flight:
+                        if write.bucket == bucket and write.rule_id == rule.rule_id:
+                            write.leaks_until = wall + self.truth.s3_pause_leak
                 self._status[(bucket, rule.rule_id)] = rule.status
             for version in mi.object_versions(self.account, bucket):
                 ident = (bucket, version.key, version.version_id)
                 if ident in self.seen:
                     continue
                 self.seen.add(ident)
-                rule = next((r for r in bucket_rules if version.key.startswith(r.prefix)), None)
-                if rule is None:
+                matched = next((r for r in bucket_rules if version.key.startswith(r.prefix)), None)
+                if matched is None:
                     continue
                 if region in cut_off:
                     self.lost += 1
                     continue
                 self.in_flight.append(_S3Write(version.written_at + self._lag(bucket), bucket, version.key,
-                                               version.version_id, rule.rule_id, rule.destination, region))
+                                               version.version_id, matched.rule_id, matched.destination, region))
         self._deliver(wall, cut_off, rules)
 
     def _deliver(self, wall: float, cut_off: set[str], rules: dict[str, list[mi.ReplicationRule]]) -> None:
@@ -73,7 +81,7 @@ class S3Replicator:
             rule = next((r for r in rules.get(write.bucket, []) if r.rule_id == write.rule_id), None)
             if rule is None:
                 continue  # the rule was removed: nothing more replicates
-            if write.due > wall or rule.status != "Enabled":
+            if write.due > wall or not (rule.status == "Enabled" or self._leaks(write, wall)):
                 waiting.append(write)
                 continue
             copied = mi.copy_object_version(self.account, write.bucket, write.key, write.version_id, rule.destination)
@@ -81,6 +89,11 @@ class S3Replicator:
                 self.seen.add((rule.destination, write.key, copied))
                 self.replicated += 1
         self.in_flight = waiting
+
+    @staticmethod
+    def _leaks(write: _S3Write, wall: float) -> bool:
+        """A write in flight when its rule was paused still replicates within the leak window."""
+        return write.leaks_until is not None and wall <= write.leaks_until
 
 
 @dataclass

@@ -76,6 +76,7 @@ class Simulator:
         self.s3 = S3Replicator(self.account, self.truth)
         self.tables = TableReplicator(estate, self.truth)
         self.alarms = Alarms(estate)
+        self._checked: dict[str, tuple[bool, float | None]] = {}   # region -> (checker verdict, changing since)
         self.snapshot = Snapshot()
         self.errors: list[str] = []
         self.steps = 0
@@ -115,7 +116,7 @@ class Simulator:
         databases = self._databases(now)
         regions = {r: self._region_state(r, healthy, databases, cut_off) for r in self.regions}
         serving = {r: s.serves for r, s in regions.items()}
-        dns = self.routing.step(now, serving)
+        dns = self.routing.step(now, self._checker_verdicts(now, serving, warm))
         self.s3.step(wall, cut_off)
         self.tables.step(wall, cut_off)
         live_replicas = {d.identifier for by_id in databases.values() for d in by_id.values() if d.source}
@@ -123,6 +124,25 @@ class Simulator:
         self.snapshot = Snapshot(regions, dns)
         self.steps += 1
         return self.snapshot
+
+    def _checker_verdicts(self, now: float, serving: dict[str, bool], warm: bool) -> dict[str, bool]:
+        """What Route 53's health checkers report per region: a change of the region's health
+        shows only after request interval x failure threshold (30 s x 3 by default), the
+        consecutive checks Route 53 needs ("How Amazon Route 53 determines whether a health
+        check is healthy", https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)."""
+        verdicts = {}
+        for region, now_serving in serving.items():
+            verdict, since = self._checked.get(region, (now_serving, None))
+            if warm or verdict == now_serving:
+                since = None
+                verdict = now_serving if warm else verdict
+            elif since is None:
+                since = now
+            if since is not None and now - since >= self.truth.dns_failover_after:
+                verdict, since = now_serving, None
+            self._checked[region] = (verdict, since)
+            verdicts[region] = verdict
+        return verdicts
 
     def _cut_off(self, region: str, reachable: dict[str, bool]) -> bool:
         own = [reachable.get(s, True) for s in self.subnets.get(region, ())] or list(reachable.values())

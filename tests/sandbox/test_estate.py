@@ -9,12 +9,17 @@ from drtool.sandbox.estate import load_estate
 from tests.sandbox.helpers import TRUTH_ESTATE
 
 
-def test_webshop_behaviour_is_the_contract_default():
+def test_webshop_behaviour_is_aws_defaults_at_the_sandbox_time_scale():
+    """docs/sandbox-delays.md: launch 60 s + ALB 30 s x 5, promotion 3 min, failover 35 s,
+    S3 30 s, DynamoDB 1 s, TTL 60 s, all at 1/30."""
     truth = load_estate("webshop").truth()
-    assert (truth.replacement_delay, truth.scale_up_delay, truth.promotion_delay, truth.s3_replication_lag,
-            truth.dynamodb_replication_lag, truth.dns_ttl, truth.restore_duration) == (3, 3, 2, 1.5, 1, 2, 3)
-    assert truth.groups["shop-use1"].replacement_delay == 3
-    assert truth.buckets == {"shop-orders-use1": 1.5} and truth.tables == {"shop-sessions": 1.0}
+    assert (truth.replacement_delay, truth.scale_up_delay, truth.promotion_delay, truth.failover_delay,
+            truth.s3_replication_lag, truth.dynamodb_replication_lag, truth.dns_ttl) == pytest.approx(
+        (7, 7, 6, 35 / 30, 1, 1 / 30, 2))
+    assert (truth.target_unhealthy_after, truth.target_healthy_after, truth.dns_failover_after,
+            truth.health_check_grace_period) == pytest.approx((2, 5, 3, 10))
+    assert truth.groups["shop-use1"].replacement_delay == pytest.approx(7)
+    assert truth.buckets == {"shop-orders-use1": pytest.approx(1.0)}
 
 
 def test_truth_resolves_per_resource_overrides():

@@ -30,10 +30,14 @@ def test_blackholed_az_members_turn_unhealthy_and_are_replaced_in_other_azs(trut
     start = time.monotonic()
     try:
         # one read per poll: the instance may drop out of the target group between two reads
-        elapsed_until(lambda: health().get(lost[0]) in (None, "unhealthy"), timeout=1)
+        # the load balancer needs interval x unhealthy threshold (docs/sandbox-delays.md)
+        detected = elapsed_until(lambda: health().get(lost[0]) in (None, "unhealthy"),
+                                 timeout=sb.truth.target_unhealthy_after + 1)
+        assert_timing("ALB marks the black-holed target unhealthy", detected, sb.truth.target_unhealthy_after)
         elapsed_until(lambda: list(health().values()).count("healthy") == 3)
         measured = time.monotonic() - start
-        assert_timing("AZ loss replacement", measured, sb.truth.groups["web"].replacement_delay)
+        assert_timing("AZ loss replacement", measured,
+                      sb.truth.target_unhealthy_after + sb.truth.groups["web"].replacement_delay)
         azs = sorted(m["AvailabilityZone"] for m in members())
         assert "us-east-1a" not in azs and len(azs) == 3, azs
         state = ec2.describe_instances(InstanceIds=lost)["Reservations"][0]["Instances"][0]["State"]["Name"]
@@ -62,18 +66,24 @@ def test_region_loss_fails_over_after_the_ttl_fires_the_alarm_and_loses_in_fligh
         print(f"timing alarm fired: {fired:.3f}s after the region went down (metric interval "
               f"{sb.truth.metric_interval}s)")
         assert fired <= sb.truth.metric_interval + TOLERANCE, fired
-        status = r53.get_health_check_status(HealthCheckId=values["health_check.us-east-1"])
-        assert status["HealthCheckObservations"][0]["StatusReport"]["Status"].startswith("Failure")
+
+        def checker_status() -> str:
+            status = r53.get_health_check_status(HealthCheckId=values["health_check.us-east-1"])
+            return str(status["HealthCheckObservations"][0]["StatusReport"]["Status"])
+
+        # Route 53 needs request interval x failure threshold before the check fails
+        failed = elapsed_until(lambda: checker_status().startswith("Failure"), timeout=sb.truth.dns_failover_after + 1)
+        assert_timing("Route 53 health check fails", failed, sb.truth.dns_failover_after)
 
         elapsed_until(lambda: get(url) == (200, {"status": "ok", "region": "us-west-2", "reason": "serving",
                                                  "via": "dns"}))
         measured = time.monotonic() - start
-        assert_timing("region loss DNS failover", measured, sb.truth.dns_ttl)
+        assert_timing("region loss DNS failover", measured, sb.truth.dns_failover_after + sb.truth.dns_ttl)
         time.sleep(sb.truth.buckets["truth-src"] + TOLERANCE)
         assert sb.client("s3", "us-west-2").list_objects_v2(Bucket="truth-dst").get("KeyCount", 0) == 0
     finally:
         restore(ec2, undo)
-    elapsed_until(lambda: get(url)[1]["region"] == "us-east-1", timeout=5)
+    elapsed_until(lambda: get(url)[1]["region"] == "us-east-1", timeout=sb.truth.dns_failover_after + 5)
     elapsed_until(lambda: _alarm(cw) == "OK", timeout=5)
 
 

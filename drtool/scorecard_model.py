@@ -1,0 +1,179 @@
+"""The typed `drtool.scorecard/v1` (SPEC sections 6 and 7.2): one pydantic model of what
+`drtool.scorecard.build_scorecard` produces plus the `integrity` block `drtool.integrity.seal`
+adds. `drtool schema --scorecard` prints its JSON Schema; a test validates every scorecard
+the bundled sandbox drills produce against it.
+
+Known fields are typed; blocks whose content comes from probes or AWS (`evidence`,
+`parameters`, `posture`, `sources`) stay open mappings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_ID = "drtool.scorecard/v1"
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Run(_Closed):
+    id: str
+    drill: str
+    scenario: str
+    mode: Literal["live", "sandbox"]
+    status: Literal["passed", "failed", "aborted", "rollback-incomplete"]
+    exit_code: Literal[0, 1, 3, 5]
+    reason: str | None
+    started_at: str
+    ended_at: str
+    tool_version: str
+    account_ids: list[str]
+    regions: list[str]
+    seed: int | None = None
+    operator: str | None = None
+    sources: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = None
+    time_scale: float | None = None
+
+
+class Rto(_Closed):
+    target_s: float
+    measured_s: float | None
+    met: bool
+    fault_at: str | None
+    recovered_at: str | None
+    impact_at: str | None = Field(description="first poll after the fault at which a steady-state check failed")
+    impact_observed: bool | None = Field(description="null when the scenario has no steady state")
+    detection_s: float | None = Field(description="fault -> impact")
+    downtime_s: float | None = Field(description="impact -> recovered")
+    workaround_at: str | None = Field(default=None, description="workaround in place (issue 15); absent without one")
+    workaround_s: float | None = Field(default=None, description="fault -> workaround")
+    first: Literal["workaround", "recovery"] | None = Field(default=None, description="which came first")
+
+
+class RpoMeasurement(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    method: str
+    measured_s: float | None
+    detail: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rpo(_Closed):
+    target_s: float | None
+    measured_s: float | None
+    met: bool | None
+    lost_canaries: int | None = Field(description="canaries written before the fault that the recovered store lacks")
+    method: str | None
+    detail: str
+    evidence: dict[str, Any]
+    measurements: list[RpoMeasurement]
+
+
+class Objectives(_Closed):
+    rto: Rto
+    rpo: Rpo
+
+
+class TimelineItem(_Closed):
+    phase: str
+    step: str
+    kind: str
+    started_at: str
+    ended_at: str | None
+    status: str
+    detail: str
+
+
+class Target(_Closed):
+    id: str
+    arn: str | None
+    type: str
+    region: str | None
+    selected_by: str
+    step: str | None
+
+
+class Remaining(_Closed):
+    summary: str
+    undo: str
+    region: str | None
+    step: str | None
+    reason: str = Field(description="why the undo did not run or failed")
+
+
+class Rollback(_Closed):
+    status: Literal["complete", "not-needed", "incomplete"]
+    remaining: list[Remaining]
+
+
+class FollowUp(_Closed):
+    resource: str | None
+    summary: str | None
+    how: str | None
+    step: str | None
+
+
+class Manual(_Closed):
+    step: str | None
+    text: str | None
+    acknowledged_by: str | None
+    at: str | None
+    assumed: bool | None
+
+
+class Schedule(_Closed):
+    every_s: float | None
+
+
+class JournalRef(_Closed):
+    events: int
+    file: str
+
+
+class Integrity(_Closed):
+    sha256: str
+    previous_sha256: str | None
+    version: int
+    journal_sha256: str | None
+    previous_chain_sha256: str | None
+    chain_sha256: str
+
+
+class Service(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+
+
+class Scorecard(_Closed):
+    """One drill run's scorecard (`scorecard.json`)."""
+
+    model_config = ConfigDict(extra="allow", title="drtool.scorecard/v1")   # additive fields (SPEC 6) stay valid
+
+    schema_: Literal["drtool.scorecard/v1"] = Field(alias="schema")
+    run: Run
+    service: Service
+    objectives: Objectives
+    timeline: list[TimelineItem]
+    targets: list[Target]
+    rollback: Rollback
+    follow_up: list[FollowUp]
+    manual: list[Manual]
+    schedule: Schedule
+    posture: dict[str, Any] | None
+    journal: JournalRef
+    integrity: Integrity | None = None
+
+
+def scorecard_json_schema() -> dict[str, Any]:
+    """The JSON Schema `drtool schema --scorecard` prints."""
+    schema = Scorecard.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    return schema
