@@ -118,6 +118,12 @@ class Impact(TypedDict):
     detail: str
 
 
+class Recovered(TypedDict):
+    """The instant (`t`, the first passing poll) and the gap to the poll before it."""
+
+    resolution_s: NotRequired[float | None]
+
+
 class RpoMeasured(TypedDict):
     measurements: list[dict[str, Any]]
 
@@ -166,7 +172,7 @@ EVENTS: dict[str, type] = {
     "step.started": StepStarted, "step.finished": StepFinished,
     "change.intent": ChangeIntent, "change.done": ChangeDone, "change.failed": ChangeFailed,
     "undo.started": UndoStarted, "undo.done": UndoDone, "undo.failed": UndoFailed,
-    "fault": Instant, "impact": Impact, "recovered": Instant, "rpo.measured": RpoMeasured,
+    "fault": Instant, "impact": Impact, "recovered": Recovered, "rpo.measured": RpoMeasured,
     "posture": Posture, "note": Note, "follow_up": FollowUp, "manual.acknowledged": ManualAcknowledged,
     "run.error": RunError, "run.finished": RunFinished, "workaround": Workaround,
 }

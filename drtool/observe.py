@@ -9,7 +9,9 @@ recovered:
 - With `expect_impact`, recovery is timed only after impact was seen; no impact within
   `impact_within` of the fault means the fault was never observed and no RTO is claimed.
 - `recovered_at`: the first instant from which every check passed and kept passing for
-  `stable_for`. A check that flaps back to failing restarts the wait, so a single lucky
+  `stable_for`. It is the first passing *poll*, an upper bound: the true recovery lies
+  within `resolution` before it (the gap to the previous, failing poll), so a reported
+  RTO never flatters the service. A check that flaps back to failing restarts the wait, so a single lucky
   poll cannot end the clock early.
 """
 
@@ -31,12 +33,17 @@ class RecoveryObserver:
     stable_for: float = 0.0
     impact_at: float | None = None
     passing_since: float | None = None
+    last_poll: float | None = None        # the poll before this one (the fault, at first)
+    resolution: float | None = None       # gap between the last failing and first passing poll
+
 
     def observe(self, t: float, steady_ok: bool, verify_ok: bool) -> float | None:
         """Feed one poll taken at `t`; return `recovered_at` once recovery is stable, else None.
 
         Raises FaultNotObserved when impact was expected and the window has passed.
         """
+        previous = self.fault_at if self.last_poll is None else self.last_poll
+        self.last_poll = t
         if self.impact_at is None and self.has_steady_state and not steady_ok:
             self.impact_at = t
         waiting_for_impact = self.expect_impact and self.impact_at is None
@@ -52,6 +59,7 @@ class RecoveryObserver:
             return None
         if self.passing_since is None:
             self.passing_since = t
+            self.resolution = t - previous    # the true recovery lies in (previous, t]
         if t - self.passing_since >= self.stable_for:
             return self.passing_since
         return None

@@ -36,6 +36,10 @@ def _workaround(events: list[dict[str, Any]], fault_at: float | None,
     return {"workaround_at": rfc3339(at), "workaround_s": _span(fault_at, at), "first": first}
 
 
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if isinstance(value, int | float) else None
+
+
 def _span(start: float | None, end: float | None) -> float | None:
     return round(end - start, 3) if start is not None and end is not None else None
 
@@ -133,6 +137,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
            "impact_at": rfc3339(impact_at),
            "impact_observed": (impact is not None) if has_steady_state else None,
            "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at),
+           "resolution_s": _round(recovered.get("resolution_s")) if recovered else None,
            **_workaround(events, fault_at, recovered_at)}
     rpo = _rpo(events, started["objectives"].get("rpo_s"))
 

@@ -50,6 +50,9 @@ class Rto(_Closed):
     impact_observed: bool | None = Field(description="null when the scenario has no steady state")
     detection_s: float | None = Field(description="fault -> impact")
     downtime_s: float | None = Field(description="impact -> recovered")
+    resolution_s: float | None = Field(default=None, description=(
+        "gap between the last failing and the first passing poll: the true recovery lies this much "
+        "before recovered_at at most (measured_s is an upper bound)"))
     workaround_at: str | None = Field(default=None, description="workaround in place (issue 15); absent without one")
     workaround_s: float | None = Field(default=None, description="fault -> workaround")
     first: Literal["workaround", "recovery"] | None = Field(default=None, description="which came first")

@@ -93,7 +93,7 @@ def verify(run: DrillRun) -> None:
             run._finished(step, "ok" if result and result.ok else "timeout",
                            result.detail if result else "never polled")
         raise run._timed_out(f"the checks did not all pass (stably) within {timeout:g}s") from None
-    run.journal.write("recovered", t=recovered_at)
+    run.journal.write("recovered", t=recovered_at, resolution_s=run.observer.resolution)
     for step in checks:
         run._finished(step, "ok", last[step_key(step)].detail)
 
