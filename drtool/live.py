@@ -98,6 +98,7 @@ class LiveState:
     rto_s: float | None = None
     fault_at: float | None = None
     recovered_at: float | None = None
+    ended_at: float | None = None
     canaries: str | None = None
     ending: str | None = None
     checks: dict[str, Check] = field(default_factory=dict)
@@ -129,6 +130,7 @@ class LiveState:
         elif event == "run.finished":
             reason = f": {r['reason']}" if r.get("reason") else ""
             self.ending = f"run ended ({r.get('status')}){reason}"
+            self.ended_at = _num(r.get("t"))
             self.phase, self.step = "finished", ""
 
     def on_poll(self, label: str, result: Any) -> None:
@@ -141,7 +143,7 @@ class LiveState:
         with self._lock:
             elapsed = None
             if self.fault_at is not None:
-                end = self.recovered_at if self.recovered_at is not None else self.now()
+                end = next((t for t in (self.recovered_at, self.ended_at) if t is not None), None) or self.now()
                 elapsed = max(0.0, end - self.fault_at)
             return Snapshot(self.drill, self.mode, self.phase, self.step, self.rto_s, elapsed,
                             self.recovered_at is not None, dict(self.checks), self.canaries, self.ending)
@@ -312,7 +314,7 @@ class RichView(PlainView):
         if snap.ending:
             grid.add_row("ending", Text(self.redact(snap.ending)))
         title = f"drtool  {snap.drill}  [{snap.mode}]" if snap.drill else "drtool"
-        return Panel(grid, title=title, title_align="left", border_style="red" if snap.exceeded else "blue")
+        return Panel(grid, title=Text(title), title_align="left", border_style="red" if snap.exceeded else "blue")
 
 
 class JsonEvents:
