@@ -8,8 +8,8 @@ from drtool.cli.common import aws_options, echo_err
 
 
 @click.command("history", short_help="Past runs per drill: status, RTO/RPO trend, overdue drills.")
-@click.option("--results", default=None, metavar="DIR|s3://bucket/prefix",
-              help="Results store (default ./drill-results).")
+@click.option("--results", default=None, metavar="DIR|s3://bucket/prefix", envvar="DRTOOL_RESULTS",
+              help="Results store (default ./drill-results; env DRTOOL_RESULTS).")
 @click.option("--drill", "drills", multiple=True, help="Only these drills. Repeatable.")
 @click.option("--last", default=5, show_default=True, type=click.IntRange(1, 1000), help="Runs shown per drill.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

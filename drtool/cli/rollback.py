@@ -131,8 +131,8 @@ def external_id(started: dict[str, Any]) -> str | None:
 @click.command("rollback")
 @click.argument("run", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
-@click.option("--results", default="drill-results", show_default=True,
-              help="Where run folders are (a folder, or s3://bucket/prefix with --expired).")
+@click.option("--results", default="drill-results", show_default=True, envvar="DRTOOL_RESULTS",
+              help="Where run folders are (a folder, or s3://bucket/prefix with --expired; env DRTOOL_RESULTS).")
 @click.option("--allow-unchained", is_flag=True,
               help="Accept a journal written before journals were hash-chained (it cannot be checked).")
 @click.option("--expired", is_flag=True,

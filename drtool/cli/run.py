@@ -13,7 +13,8 @@ from drtool.cli.params import param_option, split_params
 @click.argument("drill", type=click.Path())
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
 @click.option("--dry-run", is_flag=True, help="Same as `drtool plan`: resolve and print, change nothing.")
-@click.option("--results", default="drill-results", show_default=True, help="Results folder or s3://bucket/prefix.")
+@click.option("--results", default="drill-results", show_default=True, envvar="DRTOOL_RESULTS",
+              help="Results folder or s3://bucket/prefix (env DRTOOL_RESULTS).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "html", "junit"]),
               help="Extra scorecard formats (json is always written). Repeatable.")
 @click.option("--sandbox", is_flag=True, help="Run against the drill's offline sandbox estate.")
