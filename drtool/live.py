@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from typing import IO, Any
 from drtool.durations import format_duration
 
 PROGRESS_MODES = ("auto", "rich", "plain", "off")
+_DURATION = re.compile(r"\d+(?:\.\d+)?(?:ms|s)\b")     # a latency in a detail is not a change
 ENDINGS = {"passed": "PASSED", "failed": "FAILED", "aborted": "ABORTED",
            "rollback-incomplete": "ROLLBACK INCOMPLETE"}
 
@@ -218,7 +220,8 @@ class PlainView:
         snap = self.state.snapshot()
         if not snap.drill:
             return
-        key = (snap.phase, snap.step, tuple((k, c.detail) for k, c in snap.pending.items()), snap.canaries,
+        key = (snap.phase, snap.step, tuple((k, _DURATION.sub("#", c.detail)) for k, c in snap.pending.items()),
+               snap.canaries,
                snap.exceeded, snap.recovered, snap.ending)
         now = self.now()
         if key == self._last_key and now - self._last_at < self.heartbeat:
