@@ -40,14 +40,16 @@ def yaml_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def validate(paths: list[str | Path]) -> list[Checked]:
+def validate(paths: list[str | Path], params: dict[str, str] | None = None) -> list[Checked]:
     """Check every drill/scenario file, each in one pass (schema, scenario, parameters,
-    steps); never touches AWS."""
+    steps); never touches AWS. `params` (`--param`) override every drill's parameters,
+    typed by its scenario (UsageError for a bad one)."""
     from drtool.documents import validate_file
+    from drtool.overrides import typed_overrides
 
     results = []
     for path in yaml_files(paths):
-        document, problems = validate_file(path)
+        document, problems = validate_file(path, typed_overrides(path, params) if params else None)
         results.append(Checked(path, document.kind, document.name, problems))
     return results
 
@@ -82,10 +84,14 @@ def sandbox_overrides(parameters: dict[str, Any], values: dict[str, str]) -> dic
 
 @contextlib.contextmanager
 def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None = None,
-                 region: str | None = None) -> Iterator[tuple[Drill, Any, str]]:
-    """Yield (drill, session, mode): live AWS, or the drill's sandbox estate started for it."""
+                 region: str | None = None, params: dict[str, str] | None = None) -> Iterator[tuple[Drill, Any, str]]:
+    """Yield (drill, session, mode): live AWS, or the drill's sandbox estate started for it.
+    `params` (`--param`, text) override the drill's parameters, typed by its scenario."""
+    from drtool.overrides import typed_overrides
+
+    given = typed_overrides(path, params or {})
     if not sandbox:
-        drill = load_drill(path)
+        drill = load_drill(path, overrides=given or None)
         yield drill, make_session(drill, profile=profile, region=region), "live"
         return
     loaded, doc = read_document(path)
@@ -101,6 +107,6 @@ def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None
     if estate.endswith((".yaml", ".yml")):
         estate = str((Path(path).parent / estate).resolve())
     with Sandbox.load(estate) as sb:          # entering starts it
-        overrides = sandbox_overrides(doc.sandbox.parameters, sb.values())
+        overrides = {**sandbox_overrides(doc.sandbox.parameters, sb.values()), **given}
         drill = load_drill(path, overrides=overrides)
         yield drill, sb.session(region or drill.home_region), "sandbox"

@@ -53,6 +53,8 @@ class DrillRun:
         self.run_dir = Path(opts.results) / drill.name / self.run_id
         self.expires_at = expires_at
         self.journal = Journal(self.run_dir / JOURNAL_NAME, self.clock, mirror=mirror, secrets=secret_values(drill))
+        if opts.on_event is not None:
+            self.journal.subscribe(opts.on_event)
         self.started_mono = self.clock.monotonic()
         self.started_at = self.clock.now() if started_at is None else started_at
         self.meters: list[Any] = []
@@ -202,6 +204,8 @@ class DrillRun:
 
         def probe() -> tuple[bool, Any]:
             result = step.entry.func(ctx, step.params)
+            if self.opts.on_poll is not None:
+                self.opts.on_poll(step.label, result)
             return result.ok, result
 
         try:

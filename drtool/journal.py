@@ -15,6 +15,11 @@ digest (`integrity.journal_sha256`), so a signed scorecard pins the journal too.
 
 Secrets: every string field is passed through `drtool.redact` before it is written (the
 secret values given to the journal, URL userinfo and URL query values become `***`).
+
+Subscribers (`Journal.subscribe`, or `observing(...)` for every journal opened while it is
+active, e.g. inside `drtool rollback`) see each record dict once it is on disk, in seq
+order: the live view and `--events json` follow a drill this way. A subscriber that raises
+is dropped (and said once on stderr): it can never stop a drill or its rollback.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +39,20 @@ from drtool.timing import Clock, rfc3339
 
 JOURNAL_NAME = "journal.jsonl"
 GENESIS_PREFIX = "drtool.journal/v1 genesis "
+
+Subscriber = Callable[[dict[str, Any]], None]
+_OBSERVERS: list[Subscriber] = []     # subscribed to every Journal opened while `observing`
+
+
+@contextmanager
+def observing(callback: Subscriber) -> Iterator[None]:
+    """Subscribe `callback` to every Journal opened inside this block (the rollback
+    command opens its journal deep in the library)."""
+    _OBSERVERS.append(callback)
+    try:
+        yield
+    finally:
+        _OBSERVERS.remove(callback)
 
 
 def genesis_digest(run_id: str) -> str:
@@ -61,6 +82,7 @@ class Journal:
         `secrets` are values masked as `***` wherever they appear (see `add_secrets`)."""
         self.path = Path(path)
         self._mirror = mirror
+        self._subscribers: list[Subscriber] = list(_OBSERVERS)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
@@ -90,6 +112,20 @@ class Journal:
         self._secrets.update(values)
         remember(values)
 
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call `callback(record)` with every record written from now on, after its fsync."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def _notify(self, record: dict[str, Any]) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(dict(record))
+            except Exception as exc:  # noqa: BLE001 - a broken viewer (closed pipe) never stops a drill
+                self._subscribers.remove(callback)
+                with suppress(Exception):             # stderr gone too: nothing left to tell
+                    sys.stderr.write(f"warning: journal subscriber dropped: {type(exc).__name__}: {exc}\n")
+
     @property
     def head(self) -> str | None:
         """sha256 of the last line written (the chain head), None while empty."""
@@ -113,6 +149,7 @@ class Journal:
             self._prev = line_digest(line)
             if self._mirror is not None:
                 self._mirror(line)
+            self._notify(record)
             return record
 
     def close(self) -> None:

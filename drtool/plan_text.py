@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drtool.guardrails import Plan, step_key
 
 
@@ -28,3 +30,35 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"  REFUSED: {refusal}")
     lines.append("  IAM actions: " + ", ".join(plan.iam_actions))
     return "\n".join(lines)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON (`plan --json`, `--events json`): what `describe_plan` says, typed.
+    Secret parameters and URL credentials are masked as in the journal."""
+    import json
+
+    from drtool.redact import redact, secret_values
+
+    drill = plan.drill
+    doc = drill.doc
+    steps = []
+    for step in drill.all_steps():
+        key = step_key(step)
+        steps.append({
+            "phase": step.phase, "index": step.index, "kind": step.form, "ref": step.ref, "name": step.label,
+            "region": step.region(plan.default_region) if step.form != "manual" else None,
+            "timeout_s": step.timeout,
+            "with": step.params.model_dump(mode="json") if step.params is not None else None,
+            "targets": [r.to_json() for r in plan.targets.get(key, [])],
+            "touched": [r.to_json() for r in plan.touched.get(key, [])]})
+    body = {
+        "drill": drill.name, "scenario": drill.scenario.name, "service": doc.service.model_dump(mode="json"),
+        "drill_path": str(drill.path), "scenario_path": str(drill.scenario_path),
+        "parameters": drill.parameters, "account": plan.account, "default_region": plan.default_region,
+        "regions": plan.regions, "seed": plan.seed,
+        "objectives": {"rto_s": doc.objectives.rto, "rpo_s": doc.objectives.rpo},
+        "guardrails": doc.guardrails.model_dump(mode="json"), "steps": steps,
+        "irreversible": [{"step": label, "follow_up": how} for label, how in plan.irreversible],
+        "refusals": [{"guardrail": g, "message": m} for g, m in zip(plan.refused_by, plan.refusals, strict=False)],
+        "iam_actions": plan.iam_actions, "ok": not plan.refusals}
+    return redact(json.loads(json.dumps(body, default=str)), secret_values(drill))

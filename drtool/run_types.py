@@ -46,6 +46,8 @@ class RunOptions:
     previous_sha256: Callable[[str], Any] | None = None   # store.previous_integrity (or _digest)
     time_scale: float | None = None      # None: 1 live, SANDBOX_TIME_SCALE in the sandbox
     store: Any = None                    # results store for locks and the journal mirror (default: local)
+    on_event: Callable[[dict[str, Any]], None] | None = None   # every journal record (live view, --events)
+    on_poll: Callable[[str, Any], None] | None = None           # (check label, ProbeResult) after each poll
 
     @property
     def scale(self) -> float:

@@ -26,6 +26,8 @@ def poll_checks(run: DrillRun, steps: list[Step], last: dict[str, Any]) -> bool:
         ctx = run.context(step.region(run.plan.default_region), step.label, read_only=True)
         result = step.entry.func(ctx, step.params)
         last[step_key(step)] = result
+        if run.opts.on_poll is not None:
+            run.opts.on_poll(step.label, result)
         ok = ok and result.ok
     return ok
 

@@ -8,8 +8,8 @@ from drtool.cli.common import aws_options, echo_err
 
 
 @click.command("history", short_help="Past runs per drill: status, RTO/RPO trend, overdue drills.")
-@click.option("--results", default=None, metavar="DIR|s3://bucket/prefix",
-              help="Results store (default ./drill-results).")
+@click.option("--results", default=None, metavar="DIR|s3://bucket/prefix", envvar="DRTOOL_RESULTS",
+              help="Results store (default ./drill-results; env DRTOOL_RESULTS).")
 @click.option("--drill", "drills", multiple=True, help="Only these drills. Repeatable.")
 @click.option("--last", default=5, show_default=True, type=click.IntRange(1, 1000), help="Runs shown per drill.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -22,7 +22,8 @@ def command(ctx: click.Context, results: str | None, drills: tuple[str, ...], la
     next drill is due from its schedule, and whether it is overdue. Aborted runs do not
     reset the schedule; failed runs do, and open a retest flag until a run passes.
 
-    Exit 1 when any drill is overdue, so CI can gate on it.
+    Exit 1 when any drill is overdue, so CI can gate on it; exit 2 when a --drill has no
+    runs in the store (a misspelt name would otherwise look like a clean bill).
     """
     import json
     import time
@@ -40,7 +41,15 @@ def command(ctx: click.Context, results: str | None, drills: tuple[str, ...], la
     store = open_store(results, session_factory_for(profile, region))
     if isinstance(store, LocalStore) and not Path(store.root).is_dir():
         raise UsageError(f"results folder {store.root} does not exist", "pass --results DIR|s3://bucket/prefix")
-    records = [r for d in (drills or (None,)) for r in store.list_runs(d)]
+    records = []
+    for drill in drills or (None,):
+        found = store.list_runs(drill)
+        if drill is not None and not found:
+            known = sorted({str((r.scorecard or {}).get("run", {}).get("drill") or (r.store_key or ("?",))[0])
+                            for r in store.list_runs(None)})
+            raise UsageError(f"no runs of drill {drill!r} in {results or 'drill-results'}",
+                             f"drills with runs there: {', '.join(known) or 'none'}")
+        records.extend(found)
     for record in records:
         if record.scorecard is None:
             echo_err(f"warning: skipped {record.error or record.location}")

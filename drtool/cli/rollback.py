@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import click
 
 from drtool.cli.common import aws_options
+from drtool.cli.execute import events_option
 
 
 def find_journal(ref: str, results: str) -> Path:
@@ -93,15 +95,15 @@ def _check_signed_head(journal: Path, events: list[dict[str, Any]], heads: list[
                          f"({', '.join(sorted({str(e.get('event')) for e in added}))}): refusing them", refuse)
 
 
-def confirm_undo(pending: list[Any], journal: Path, yes: bool) -> None:
-    """Show every change that will be undone, then ask (unless --yes)."""
+def confirm_undo(pending: list[Any], journal: Path, yes: bool, err: bool = False) -> None:
+    """Show every change that will be undone (on stderr when `err`), then ask (unless --yes)."""
     from drtool.errors import GuardrailRefusal
     from drtool.redact import redact_text
 
-    click.echo(f"{len(pending)} change(s) to undo from {journal}:")
+    click.echo(f"{len(pending)} change(s) to undo from {journal}:", err=err)
     for item in pending:
         click.echo(redact_text(f"  - {item.summary} ({item.undo.name} in {item.undo.region}) "
-                               f"params {json.dumps(item.undo.params, sort_keys=True, default=str)}"))
+                               f"params {json.dumps(item.undo.params, sort_keys=True, default=str)}"), err=err)
     if yes:
         return
     if not sys.stdin.isatty():
@@ -129,14 +131,16 @@ def external_id(started: dict[str, Any]) -> str | None:
 @click.command("rollback")
 @click.argument("run", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required when stdin is not a terminal).")
-@click.option("--results", default="drill-results", show_default=True,
-              help="Where run folders are (a folder, or s3://bucket/prefix with --expired).")
+@click.option("--results", default="drill-results", show_default=True, envvar="DRTOOL_RESULTS",
+              help="Where run folders are (a folder, or s3://bucket/prefix with --expired; env DRTOOL_RESULTS).")
 @click.option("--allow-unchained", is_flag=True,
               help="Accept a journal written before journals were hash-chained (it cannot be checked).")
 @click.option("--expired", is_flag=True,
               help="Roll back every run in --results past its expiry whose runner died (for a scheduler).")
+@events_option("events_format")
 @aws_options
 def command(run: str | None, yes: bool, results: str, allow_unchained: bool, expired: bool,
+            events_format: str | None,
             profile: str | None, region: str | None) -> int:
     """Undo what an interrupted or crashed run left changed, from its journal.
 
@@ -144,19 +148,24 @@ def command(run: str | None, yes: bool, results: str, allow_unchained: bool, exp
     signed); an altered journal is refused (exit 2, nothing changed). Every change to be
     undone is shown before asking. Idempotent: exit 0 when nothing is left to undo, 5 when
     something remains changed. With --expired (and no RUN), sweep the results store for
-    abandoned runs.
+    abandoned runs. With --events json, every event appended to the journal is printed as
+    a JSON line on stdout and the text goes to stderr.
     """
     if expired or run is None:
         from drtool.errors import UsageError
 
         if run is not None or not expired:
             raise UsageError("give either a RUN or --expired", "drtool rollback RUN, or drtool rollback --expired")
+        if events_format:
+            raise UsageError("--events is not supported with --expired yet", "roll back one RUN with --events json")
         from drtool.sweeper import sweep_command
 
         return sweep_command(results, yes=yes, profile=profile, region=region)
     from drtool.aws.session import AwsSession
     from drtool.cli.execute import report
     from drtool.errors import RollbackIncomplete
+    from drtool.journal import observing
+    from drtool.live import JsonEvents
     from drtool.outputs.store import open_store
     from drtool.rollback import pending_undos, rollback_run
 
@@ -169,14 +178,19 @@ def command(run: str | None, yes: bool, results: str, allow_unchained: bool, exp
                          role_arn=aws.get("role_arn"), external_id=external_id(started or {}),
                          run_id=(started or {}).get("run_id"))
     pending = pending_undos(events)
+    err = events_format is not None
+    watch = observing(JsonEvents().emit) if err else contextlib.nullcontext()
     if not pending:
-        click.echo(f"nothing to undo in {journal}")
+        click.echo(f"nothing to undo in {journal}", err=err)
         if started and not (journal.parent / "scorecard.json").exists():
-            rollback_run(journal, session, previous_sha256=chain)   # a crashed run still gets its scorecard
+            with watch:
+                rollback_run(journal, session, previous_sha256=chain)   # a crashed run still gets its scorecard
         return 0
-    confirm_undo(pending, journal, yes)
-    remaining, _card = rollback_run(journal, session, report=report, previous_sha256=chain)
+    confirm_undo(pending, journal, yes, err=err)
+    with watch:
+        remaining, _card = rollback_run(journal, session, report=report, previous_sha256=chain)
     if remaining:
         raise RollbackIncomplete(remaining, str(journal))
-    click.echo(f"rollback complete: {len(pending)} change(s) undone; scorecard {journal.parent / 'scorecard.json'}")
+    click.echo(f"rollback complete: {len(pending)} change(s) undone; scorecard {journal.parent / 'scorecard.json'}",
+               err=err)
     return 0

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import click
 
+from drtool.cli.params import param_option, split_params
+
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True)
-def command(paths: tuple[str, ...]) -> int:
+@param_option
+def command(paths: tuple[str, ...], params: tuple[str, ...]) -> int:
     """Check drills and scenarios (files or folders); never touches AWS.
 
     Every problem of a file is printed in one pass as file:line:col: message (a drill's
     broken scenario is listed with the scenario's own file); exit 2 if there is any.
+    With --param, every drill is checked with those parameter values.
     """
     from drtool.api import validate
     from drtool.errors import EXIT_INVALID, UsageError
 
-    results = validate(list(paths))
+    results = validate(list(paths), split_params(params))
     if not results:
         raise UsageError(f"no YAML files found in {', '.join(paths)}", "give drill/scenario files or folders")
     bad = 0

@@ -222,13 +222,14 @@ def load_drill(path: str | Path, overrides: dict[str, Any] | None = None, *,
     return drill
 
 
-def validate_file(path: str | Path) -> tuple[Document, list[Problem]]:
+def validate_file(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Document, list[Problem]]:
     """Every problem of one file, in one pass (never raises for its content); the file's
-    own problems first, then those of the scenario it names, each by line."""
+    own problems first, then those of the scenario it names, each by line. `overrides`
+    replace a drill's parameters (`--param`)."""
     document = read(path)
     problems = document.problems
     if document.kind == "drill":
-        _drill, problems, _hint = bind_drill(document)
+        _drill, problems, _hint = bind_drill(document, overrides)
     elif document.kind == "scenario" and not document.problems:
         problems = _scenario_problems(document)
     own = str(document.path)
