@@ -31,9 +31,10 @@ def parse_now(now: str | None) -> float:
     from drtool.timing import parse_rfc3339
 
     try:
-        return parse_rfc3339(now) if now else time.time()
+        instant = parse_rfc3339(now) if now else None
     except ValueError:
         raise UsageError(f"--now {now!r} is not an RFC 3339 timestamp") from None
+    return instant if instant is not None else time.time()
 
 
 @click.command("coverage", short_help="Service x disruption coverage, backup posture, open actions.")
