@@ -65,16 +65,23 @@ class Dashboard:
     actions: list[Action] = field(default_factory=list)
 
 
-def _objective(estate: Estate | None, result: Result) -> tuple[float | None, float | None]:
+def _stricter(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def objective(estate: Estate | None, result: Result) -> tuple[float | None, float | None]:
+    """(RTO, RPO) a run is judged by: the stricter of its drill's own targets and its
+    service's objective for the run's disruption type."""
+    rto, rpo = result.rto_target_s, result.rpo_target_s
     if estate is not None:
         wanted = estate.objective(result.service, result.disruption)
         if wanted is not None:
-            return wanted.rto, wanted.rpo
-    return result.rto_target_s, result.rpo_target_s
+            return _stricter(rto, wanted.rto), _stricter(rpo, wanted.rpo)
+    return rto, rpo
 
 
 def missed(estate: Estate | None, result: Result) -> bool:
-    rto, rpo = _objective(estate, result)
+    rto, rpo = objective(estate, result)
     return result.status != "passed" or (result.rto_s is not None and rto is not None and result.rto_s > rto) or \
         (result.rpo_s is not None and rpo is not None and result.rpo_s > rpo)
 
@@ -100,7 +107,7 @@ def _rows(estate: Estate | None, results: list[Result], cov: Coverage | None) ->
         gaps = [c for c in cells if c.required and c.state in ("untested", "sandbox-only", "overdue")]
         state = "missed" if bad else "gap" if gating else "unproven" if gaps or not runs else "ok"
         tier = estate.services[names[0]].tier if estate is not None and names[0] in estate.services else "-"
-        rto, rpo = _objective(estate, latest) if latest else (None, None)
+        rto, rpo = objective(estate, latest) if latest else (None, None)
         overdue = len([a for a in (cov.overdue_actions if cov else []) if a.service in names])
         rows.append(Row(capability, names, tier, state, latest, previous, rto, rpo, len(gaps), overdue))
     rank = (lambda r: min(estate.rank(n) for n in r.services)) if estate is not None else (lambda r: 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from drtool.durations import format_duration
-from drtool.services.dashboard import WORDING, Dashboard, Row, missed, safe
+from drtool.services.dashboard import WORDING, Dashboard, Row, missed, objective, safe
 from drtool.services.model import DISRUPTIONS
 from drtool.services.results import Result
 from drtool.timing import rfc3339
@@ -132,11 +132,8 @@ def _chart(board: Dashboard, service: str, kind: str = "rto") -> str:
 
 
 def _objective(board: Dashboard, result: Result, kind: str) -> float | None:
-    if board.estate is not None:
-        wanted = board.estate.objective(result.service, result.disruption)
-        if wanted is not None:
-            return wanted.rto if kind == "rto" else wanted.rpo
-    return result.rto_target_s if kind == "rto" else result.rpo_target_s
+    rto, rpo = objective(board.estate, result)
+    return rto if kind == "rto" else rpo
 
 
 def owners(board: Dashboard) -> str:

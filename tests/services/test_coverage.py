@@ -72,8 +72,8 @@ def test_a_missed_objective_is_shown_against_the_service_objective(results, caps
 
 def test_attested_actions_with_due_dates_and_overdue(results, capsys, tmp_path):
     from drtool.outputs.attest import build, filename
-    from drtool.services.results import read_results
     from drtool.outputs.store import LocalStore
+    from drtool.services.results import read_results
 
     folder = store_run(results, "checkout-region-loss", "r1", service="checkout", scenario="region-loss", rpo=2)
     card = json.loads((folder / "scorecard.json").read_text())
