@@ -97,8 +97,7 @@ def _services(board: Dashboard) -> list[str]:
 def _chart(board: Dashboard, service: str, kind: str = "rto") -> str:
     """Measured RTO (or RPO) of each run of `service` as a line, its objectives dashed."""
     runs = [r for r in board.results if r.service == service and r.counts]
-    points = [(r, r.rto_s if kind == "rto" else r.rpo_s) for r in runs]
-    points = [(r, v) for r, v in points if v is not None]
+    points = [(r, v) for r in runs for v in [r.rto_s if kind == "rto" else r.rpo_s] if v is not None]
     label = "RTO (downtime)" if kind == "rto" else "RPO (data loss)"
     width, height, pad = 340, 130, 30
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-service="{escape(service)}" data-kind="{kind}" '
@@ -149,9 +148,9 @@ def owners(board: Dashboard) -> str:
         body.append(f'<h2 id="owner-{escape(owner)}">Owner: {escape(owner)}</h2>')
         for name in names:
             head = "".join(f"<th>{escape(d)}</th>" for d in DISRUPTIONS)
-            svc = cov.get(name)
+            matrix = cov.get(name)
             cells = "".join(f'<td class="{CELL_CLASS.get(c.state, "")}">{escape(cell_text(c))}</td>'
-                            for c in svc.cells) if svc else '<td colspan="4">no services file given</td>'
+                            for c in matrix.cells) if matrix else '<td colspan="4">no services file given</td>'
             body.append(f'<h3>{escape(name)}</h3><table class="matrix" data-service="{escape(name)}">'
                         f"<tr>{head}</tr><tr>{cells}</tr></table>")
             body.append(f'<div class="charts">{_chart(board, name, "rto")}{_chart(board, name, "rpo")}</div>')
