@@ -30,7 +30,7 @@ def generate(folder: Path, drills: int) -> None:
     """`drills` drill files under folder/drills, LIBRARY scenarios under folder/scenarios."""
     (folder / "scenarios").mkdir(parents=True)
     (folder / "drills").mkdir()
-    templates = sorted((ROOT / "drills").glob("*.yaml"))
+    templates = sorted(p for p in (ROOT / "drills").glob("*.yaml") if "kind: drill" in p.read_text())
     scenarios: dict[str, list[str]] = {}
     bundled = sorted((ROOT / "scenarios").glob("*.yaml"))
     for i in range(LIBRARY):

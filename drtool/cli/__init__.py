@@ -31,6 +31,8 @@ COMMANDS = {
     "demo": "drtool.cli.demo",
     "sandbox": "drtool.cli.sandbox",
     "import": "drtool.cli.importer",
+    "coverage": "drtool.cli.coverage",
+    "dashboard": "drtool.cli.dashboard",
 }
 
 SHORT_HELP = {
@@ -50,6 +52,8 @@ SHORT_HELP = {
     "demo": "Run the bundled region-loss drill in the offline sandbox.",
     "sandbox": "Run the offline AWS sandbox for rehearsing your own drills.",
     "import": "Turn an AWS FIS template or Chaos Toolkit experiment into a scenario and drill.",
+    "coverage": "Service x disruption coverage by tier, backup posture, open actions (exit 1 on gaps).",
+    "dashboard": "Write a static HTML resilience dashboard: management, service owners, engineers.",
 }
 
 

@@ -6,11 +6,11 @@ import click
 
 
 @click.command("schema")
-@click.option("--kind", type=click.Choice(["all", "drill", "scenario"]), default="all")
+@click.option("--kind", type=click.Choice(["all", "drill", "scenario", "services"]), default="all")
 @click.option("--scorecard", is_flag=True, help="Print the JSON Schema of drtool.scorecard/v1 instead.")
 def command(kind: str, scorecard: bool) -> int:
-    """Print the JSON Schema of drill and scenario documents (for yaml-language-server),
-    or with --scorecard of the scorecard (drtool.scorecard/v1)."""
+    """Print the JSON Schema of drill, scenario and services documents (for
+    yaml-language-server), or with --scorecard of the scorecard (drtool.scorecard/v1)."""
     import json
 
     if scorecard:

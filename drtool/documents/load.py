@@ -25,6 +25,13 @@ from drtool.errors import DocumentError, Problem
 from drtool.loader import Loaded, load_yaml, read_bytes
 
 
+def _models() -> dict[str, Any]:
+    """Document kinds by `kind:`; `services` (drtool.services) is imported only when needed."""
+    from drtool.services.model import ServicesDoc
+
+    return {**MODELS, "services": ServicesDoc}
+
+
 @dataclass
 class Document:
     """One file, read once: the raw YAML (None if unreadable), its model (None if the
@@ -32,7 +39,7 @@ class Document:
 
     path: Path
     loaded: Loaded | None
-    doc: ScenarioDoc | DrillDoc | None
+    doc: Any                     # ScenarioDoc | DrillDoc | ServicesDoc | None
     problems: list[Problem] = field(default_factory=list)
     hint: str | None = None
 
@@ -40,7 +47,7 @@ class Document:
     def kind(self) -> str | None:
         data = self.loaded.data if self.loaded is not None else None
         kind = data.get("kind") if isinstance(data, dict) else None
-        return kind if isinstance(kind, str) and kind in MODELS else None
+        return kind if isinstance(kind, str) and (kind in MODELS or kind == "services") else None
 
     @property
     def name(self) -> str | None:
@@ -65,11 +72,11 @@ def read(path: str | Path, raw: bytes | None = None) -> Document:
         return Document(path, loaded, None, [*problems, loaded.problem(
             (), "expected a mapping with `kind: scenario` or `kind: drill`")])
     kind = loaded.data.get("kind")
-    model = MODELS.get(kind) if isinstance(kind, str) else None
+    model = _models().get(kind) if isinstance(kind, str) else None
     if model is None:
         shown = repr(kind) if len(repr(kind)) <= 60 else repr(kind)[:57] + "..."
         return Document(path, loaded, None, [*problems, loaded.problem(
-            ("kind",) if "kind" in loaded.data else (), f"`kind` must be `scenario` or `drill`, got {shown}")])
+            ("kind",) if "kind" in loaded.data else (), f"`kind` must be `scenario` or `drill` (or `services`), got {shown}")])
     try:
         doc = model.model_validate(loaded.data)
     except ValidationError as exc:
@@ -232,5 +239,9 @@ def validate_file(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         _drill, problems, _hint = bind_drill(document, overrides)
     elif document.kind == "scenario" and not document.problems:
         problems = _scenario_problems(document)
+    elif document.kind == "services" and not document.problems:
+        from drtool.services.estate import services_problems
+
+        problems = services_problems(document)
     own = str(document.path)
     return document, sorted(problems, key=lambda p: (p.file != own, p.file, p.line, p.col))

@@ -128,6 +128,7 @@ class ScenarioDoc(Strict):
     kind: Literal["scenario"]
     name: Name
     description: str = ""
+    disruption: Literal["instance", "az", "region", "data-corruption"] | None = Field(default=None, description="the disruption type this scenario stands for (default: inferred from its name)")
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
     steady_state: list[StepDoc] = Field(default_factory=list, description=(
         "user-facing checks that hold before the fault, fail while the service is impaired, "
