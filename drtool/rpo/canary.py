@@ -286,7 +286,8 @@ class CanaryMeter:
             self._at_fault_error = _err(exc)
         self.ctx.note(f"RPO canary writer stopped at the fault after {len(self._acked)} write(s) to "
                       f"{self.store.label} ({self.errors} error(s)); {len(self._at_fault or {})} seen in "
-                      f"{self.store.replica_label} at the fault")
+                      f"{self.store.replica_label} at the fault", canaries_written=len(self._acked),
+                      canary_store=self.store.label)
 
     def _join(self) -> None:
         self._stop.set()
