@@ -70,8 +70,15 @@ def objective_line(objective: Any) -> str:
     return f"target {seconds(objective.get('target_s'))}, measured {seconds(objective.get('measured_s'))}: {state}"
 
 
+def is_sandbox(scorecard: dict[str, Any]) -> bool:
+    return get(scorecard, "run.mode") == "sandbox"
+
+
 def resets_clock(scorecard: dict[str, Any]) -> bool:
-    """Aborted runs do not count as a test; a rollback-incomplete run counts if it recovered."""
+    """Aborted runs do not count as a test; a rollback-incomplete run counts if it recovered.
+    A sandbox rehearsal never counts: the schedule asks for a test of the real estate."""
+    if is_sandbox(scorecard):
+        return False
     status = get(scorecard, "run.status")
     if status in ("passed", "failed"):
         return True
@@ -82,6 +89,8 @@ def next_due(scorecard: dict[str, Any]) -> str:
     every = get(scorecard, "schedule.every_s")
     if not isinstance(every, int | float) or isinstance(every, bool) or every <= 0:
         return "no schedule"
+    if is_sandbox(scorecard):
+        return f"not reset: a sandbox rehearsal does not count as a test (every {seconds(every)})"
     if not resets_clock(scorecard):
         return f"not reset by this {get(scorecard, 'run.status') or 'incomplete'} run (every {seconds(every)}; see drtool history)"
     started = ts(get(scorecard, "run.started_at"))
