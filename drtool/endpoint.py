@@ -13,6 +13,7 @@ is AWS's own and is not recorded; any other endpoint is recorded on the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.error
 import urllib.request
@@ -62,10 +63,10 @@ def configured_endpoints(session: Any) -> list[str]:
     base = getattr(session, "_base", None)
     if base is not None:
         region = getattr(session, "_region", None) or "us-east-1"
-        try:   # creating a client makes no request; botocore resolves the configured endpoint
+        # creating a client makes no request; botocore resolves the configured endpoint (a broken
+        # config raises: the variables below still count)
+        with contextlib.suppress(Exception):
             urls.append(str(base.client("sts", region_name=region, endpoint_url=explicit).meta.endpoint_url))
-        except Exception:  # noqa: BLE001 - no region or credentials config: the variables below still count
-            pass
     urls += [v for k, v in sorted(os.environ.items()) if k.startswith("AWS_ENDPOINT_URL") and v]
     out: list[str] = []
     for url in urls:
