@@ -46,7 +46,8 @@ def _kv(rows: list[tuple[str, str]]) -> str:
 def _kv2(rows: list[tuple[str, str]]) -> str:
     """Key/value pairs two to a row (short facts take half the height)."""
     cells = [f"<th>{escape(k)}</th>{_td(v)}" for k, v in rows] + ([""] if len(rows) % 2 else [])
-    return '<table class="kv2">' + "".join(f"<tr>{a}{b}</tr>" for a, b in zip(cells[::2], cells[1::2])) + "</table>"
+    pairs = zip(cells[::2], cells[1::2], strict=True)
+    return '<table class="kv2">' + "".join(f"<tr>{a}{b}</tr>" for a, b in pairs) + "</table>"
 
 
 def _table(header: list[str], rows: list[list[str]], empty: str) -> str:

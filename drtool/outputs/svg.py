@@ -72,7 +72,8 @@ def render(scorecard: dict[str, Any]) -> str:
     tick = 0.0
     while tick <= span:
         parts.append(f'<line x1="{x(t0 + tick)}" y1="{height - 24}" x2="{x(t0 + tick)}" y2="{height - 20}" stroke="#555"/>'
-                     f'<text x="{x(t0 + tick)}" y="{height - 8}" font-size="10" text-anchor="middle">'
+                     f'<text x="{x(t0 + tick)}" y="{height - 8}" font-size="10" '
+                     f'text-anchor="{"end" if x(t0 + tick) > left + PLOT - 24 else "middle"}">'
                      f"+{escape(seconds(tick))}</text>")
         tick += step_s
     for i, step in enumerate(steps):

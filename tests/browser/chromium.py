@@ -36,6 +36,7 @@ MEASURE = """<script>
     document.querySelectorAll("svg text").forEach(function (t) {   // labels cut by the SVG's box
       var svg = t.ownerSVGElement, box = t.getBBox(), vb = svg.viewBox.baseVal;
       if (box.x < vb.x - 0.5 || box.x + box.width > vb.x + vb.width + 0.5) out.push("svg text: " + t.textContent);
+      if (/(…|[.][.][.])$/.test(t.textContent)) out.push("svg label cut: " + t.textContent);
     });
     var page = document.documentElement;
     if (page.scrollWidth > page.clientWidth + 1) out.push("page wider than the window: " + page.scrollWidth);
