@@ -40,8 +40,12 @@ def _out(tmp_path: Path) -> Path:
 
 
 def _rows(scorecard: dict) -> int:
-    return (len(scorecard.get("timeline") or []) * 2 + len(scorecard.get("targets") or [])
-            + len(scorecard.get("follow_up") or []) + len((scorecard.get("run") or {}).get("parameters") or {}))
+    """Rows of drill-specific content (steps count twice: chart and table; long details wrap)."""
+    steps = scorecard.get("timeline") or []
+    rpo = ((scorecard.get("objectives") or {}).get("rpo") or {}).get("measurements") or []
+    wrapped = sum(len(str(s.get("detail") or "")) for s in steps) // 100
+    return (len(steps) * 2 + len(scorecard.get("targets") or []) + len(scorecard.get("follow_up") or [])
+            + len(rpo) + len((scorecard.get("run") or {}).get("parameters") or {}) + wrapped)
 
 
 def _check(page: Path, scorecard: dict, png: Path) -> dict:
