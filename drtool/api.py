@@ -91,8 +91,12 @@ def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None
 
     given = typed_overrides(path, params or {})
     if not sandbox:
+        from drtool.endpoint import where
+
         drill = load_drill(path, overrides=given or None)
-        yield drill, make_session(drill, profile=profile, region=region), "live"
+        session = make_session(drill, profile=profile, region=region)
+        # a custom endpoint that answers as a simulator (`drtool sandbox up`, moto) is a sandbox run
+        yield drill, session, where(session).mode
         return
     loaded, doc = read_document(path)
     if not isinstance(doc, DrillDoc):

@@ -239,6 +239,9 @@ class DrillRun:
 
     # -- the phases -------------------------------------------------------------------
     def start(self) -> None:
+        from drtool.endpoint import configured_endpoints
+        from drtool.rpo import source_names
+
         doc = self.drill.doc
         self.journal.write(
             "run.started", t=self.started_at, run_id=self.run_id, drill=doc.name, scenario=self.drill.scenario.name,
@@ -255,6 +258,7 @@ class DrillRun:
             steady_state_checks=len(self.drill.steps.get("steady_state", [])),
             aws={"profile": doc.aws.profile, "role_arn": doc.aws.role_arn,
                  "default_region": self.plan.default_region},
+            endpoint=", ".join(configured_endpoints(self.session)) or None, rpo_sources=source_names(doc.rpo),
         )
         for step in self.drill.all_steps():
             found = self.plan.targets.get(step_key(step))

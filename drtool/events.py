@@ -47,6 +47,8 @@ class RunStarted(TypedDict):
     time_limit_s: float | None
     steady_state_checks: int
     aws: dict[str, Any]
+    endpoint: NotRequired[str | None]       # the custom endpoint(s), None when AWS's own
+    rpo_sources: NotRequired[list[str]]     # configured RPO sources (a crash fold still names them)
 
 
 class TargetsResolved(TypedDict):

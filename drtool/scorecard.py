@@ -79,7 +79,22 @@ def _timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return timeline
 
 
-def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
+def _unmeasured(events: list[dict[str, Any]], sources: list[str] | None, target: float | None) -> str:
+    """Why no RPO was measured, from what the journal knows (a crash folds here too)."""
+    if not sources:
+        return "no RPO source configured (add an `rpo:` block)" if target is not None else "no RPO objective"
+    written = [e for e in events if e["event"] == "note" and "canaries_written" in e]
+    canaries = "; ".join(f"{e['canaries_written']} canar{'y' if e['canaries_written'] == 1 else 'ies'} written to "
+                         f"{e.get('canary_store') or e.get('step')}" for e in written)
+    started = any(e["event"] == "change.intent" and str(e.get("step", "")).startswith("rpo.canary") for e in events)
+    if not canaries and started:
+        canaries = "canaries were being written"
+    return (f"not measured: the run stopped before the RPO measurement (sources {', '.join(sources)}"
+            + (f"; {canaries}" if canaries else "") + ")")
+
+
+def _rpo(events: list[dict[str, Any]], target: float | None,
+         sources: list[str] | None = None) -> dict[str, Any]:
     measurements: list[dict[str, Any]] = []
     for e in events:
         if e["event"] == "rpo.measured":
@@ -92,14 +107,16 @@ def _rpo(events: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
     else:
         headline = measurements[0] if measurements else None
     met = None if target is None else worst is not None and worst <= target
-    detail = headline["detail"] if headline else ("no RPO source configured (add an `rpo:` block)"
-                                                   if target is not None else "no RPO objective")
+    detail = headline["detail"] if headline else _unmeasured(events, sources, target)
     canaries = [m for m in measurements if m.get("method") == "canary" and m.get("measured_s") is not None
                 or m.get("method") == "canary" and "lost_writes" in (m.get("evidence") or {})]
     lost = sum(int((m.get("evidence") or {}).get("lost_writes") or 0) for m in canaries) if canaries else None
-    return {"target_s": target, "measured_s": worst, "met": met, "lost_canaries": lost,
-            "method": "+".join(methods) if methods else None, "detail": detail,
-            "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
+    out = {"target_s": target, "measured_s": worst, "met": met, "lost_canaries": lost,
+           "method": "+".join(methods) if methods else None, "detail": detail,
+           "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
+    if sources is not None:
+        out["sources"] = list(sources)
+    return out
 
 
 def _verdict(finished: dict[str, Any] | None, events: list[dict[str, Any]], rto_met: bool,
@@ -139,7 +156,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
            "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at),
            "resolution_s": _round(recovered.get("resolution_s")) if recovered else None,
            **_workaround(events, fault_at, recovered_at)}
-    rpo = _rpo(events, started["objectives"].get("rpo_s"))
+    rpo = _rpo(events, started["objectives"].get("rpo_s"), started.get("rpo_sources"))
 
     had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)
     remaining = [{"summary": p.summary, "undo": p.undo.name, "region": p.undo.region, "step": p.step,
@@ -167,6 +184,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
             "account_ids": started["account_ids"], "regions": started["regions"], "seed": started.get("seed"),
             "operator": started.get("operator"), "sources": started.get("sources"),
             "parameters": started.get("parameters"), "time_scale": started.get("time_scale"),
+            "endpoint": started.get("endpoint"),
         },
         "service": started["service"],
         "objectives": {"rto": rto, "rpo": rpo},

@@ -38,6 +38,7 @@ class Run(_Closed):
     sources: dict[str, Any] | None = None
     parameters: dict[str, Any] | None = None
     time_scale: float | None = None
+    endpoint: str | None = Field(default=None, description="custom endpoint(s) the run went to; null for AWS's own")
 
 
 class Rto(_Closed):
@@ -76,6 +77,7 @@ class Rpo(_Closed):
     detail: str
     evidence: dict[str, Any]
     measurements: list[RpoMeasurement]
+    sources: list[str] | None = Field(default=None, description="the configured RPO sources (run.started)")
 
 
 class Objectives(_Closed):

@@ -9,6 +9,9 @@ Rules:
 - next due = start of the newest counted run + schedule.every_s (the newest run's
   schedule). A drill never tested is due one interval after its first attempt.
 - overdue = now > next due. Overdue drills make `drtool history` exit 1.
+- Sandbox runs (`run.mode: sandbox`) are rehearsals: they never count as a test, never
+  anchor the schedule unless the drill has no other run, never open or close a retest, and
+  are listed apart (`sandbox_runs`).
 - retest open: the newest counted run failed or missed an objective; a later passed run
   closes it (FFIEC VII.K: retest corrective actions for a failed recovery objective).
 """
@@ -19,7 +22,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from drtool.outputs.view import get, resets_clock, seconds, ts
+from drtool.outputs.view import get, is_sandbox, resets_clock, seconds, ts
 from drtool.timing import rfc3339
 
 ARROWS = {"better": "↓", "worse": "↑", "same": "→", None: " "}
@@ -39,6 +42,8 @@ class RunRow:
     rto_trend: str | None = None     # "better" | "worse" | "same" vs the previous measured run
     rpo_trend: str | None = None
     counts_as_test: bool = True
+    mode: str = "live"
+    endpoint: str | None = None
 
 
 @dataclass
@@ -55,7 +60,8 @@ class DrillHistory:
     due_in_s: float | None           # negative when overdue
     retest_open: bool
     retest_of: str | None
-    runs: list[RunRow] = field(default_factory=list)   # newest first
+    runs: list[RunRow] = field(default_factory=list)   # newest first, live runs only
+    sandbox_runs: list[RunRow] = field(default_factory=list)   # newest first; never count
 
 
 def _num(value: Any) -> float | None:
@@ -77,7 +83,8 @@ def _row(sc: dict[str, Any]) -> RunRow:
                   rto_target_s=_num(get(sc, "objectives.rto.target_s")), rto_met=get(sc, "objectives.rto.met"),
                   rpo_measured_s=_num(get(sc, "objectives.rpo.measured_s")),
                   rpo_target_s=_num(get(sc, "objectives.rpo.target_s")), rpo_met=get(sc, "objectives.rpo.met"),
-                  counts_as_test=resets_clock(sc))
+                  counts_as_test=resets_clock(sc), mode=str(get(sc, "run.mode") or "live"),
+                  endpoint=get(sc, "run.endpoint"))
 
 
 def _missed(sc: dict[str, Any]) -> bool:
@@ -85,16 +92,24 @@ def _missed(sc: dict[str, Any]) -> bool:
         get(sc, "objectives.rpo.met") is False
 
 
-def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last: int = 5) -> DrillHistory:
-    runs = sorted(scorecards, key=lambda sc: (str(get(sc, "run.started_at") or ""), str(get(sc, "run.id"))))
-    rows = [_row(sc) for sc in runs]
+def _trends(rows: list[RunRow]) -> None:
     for kind in ("rto", "rpo"):
         previous: float | None = None
         for row in rows:
             current = getattr(row, f"{kind}_measured_s")
             setattr(row, f"{kind}_trend", _trend(current, previous))
             previous = current if current is not None else previous
-    newest = runs[-1]
+
+
+def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last: int = 5) -> DrillHistory:
+    everything = sorted(scorecards, key=lambda sc: (str(get(sc, "run.started_at") or ""), str(get(sc, "run.id"))))
+    rehearsals = [sc for sc in everything if is_sandbox(sc)]
+    runs = [sc for sc in everything if not is_sandbox(sc)] or everything[:1]   # the first rehearsal anchors
+    rows = [_row(sc) for sc in runs if not is_sandbox(sc)]
+    sandbox_rows = [_row(sc) for sc in rehearsals]
+    for group in (rows, sandbox_rows):
+        _trends(group)
+    newest = everything[-1]
     tested = [sc for sc in runs if resets_clock(sc)]
     every = _num(get(newest, "schedule.every_s"))
     every = every if every and every > 0 else None
@@ -111,7 +126,7 @@ def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last
         last_tested_run=get(tested[-1], "run.id") if tested else None,
         next_due_at=rfc3339(due_at), due_in_s=None if due_at is None else round(due_at - now, 3),
         retest_open=retest, retest_of=get(tested[-1], "run.id") if retest else None,
-        runs=list(reversed(rows))[:last])
+        runs=list(reversed(rows))[:last], sandbox_runs=list(reversed(sandbox_rows))[:last])
 
 
 def summarize(scorecards: list[dict[str, Any]], now: float, last: int = 5) -> list[DrillHistory]:
@@ -130,6 +145,16 @@ def _objective(measured: float | None, target: float | None, trend: str | None) 
     return f"{seconds(measured)} {ARROWS[trend]} / {seconds(target)}"
 
 
+def _run_lines(runs: list[RunRow]) -> list[str]:
+    lines = [f"    {'started':<25} {'run':<24} {'status':<20} {'RTO / target':<22} RPO / target"]
+    for r in runs:
+        note = "" if r.counts_as_test else "*"
+        lines.append(f"    {r.started_at:<25} {r.run_id:<24} {r.status + note:<20} "
+                     f"{_objective(r.rto_measured_s, r.rto_target_s, r.rto_trend):<22} "
+                     f"{_objective(r.rpo_measured_s, r.rpo_target_s, r.rpo_trend)}")
+    return lines
+
+
 def render_text(histories: list[DrillHistory], now: float) -> str:
     if not histories:
         return "no drill runs found\n"
@@ -138,7 +163,7 @@ def render_text(histories: list[DrillHistory], now: float) -> str:
     for h in histories:
         every = f"every {seconds(h.every_s)}" if h.every_s else "no schedule"
         lines.append(f"{h.drill}  service {h.service or '-'} (tier {h.tier or '-'})  {every}")
-        last = f"last tested {h.last_tested_at} (run {h.last_tested_run})" if h.last_tested_at else "never tested"
+        last = f"last tested {h.last_tested_at} (run {h.last_tested_run})" if h.last_tested_at else "never tested against AWS" if h.sandbox_runs else "never tested"
         if h.state == "overdue":
             lines.append(f"  OVERDUE: {last}; next was due {h.next_due_at}, {seconds(-(h.due_in_s or 0))} ago")
         elif h.state == "unscheduled":
@@ -147,12 +172,13 @@ def render_text(histories: list[DrillHistory], now: float) -> str:
             lines.append(f"  {last}; next due {h.next_due_at} (in {seconds(h.due_in_s)})")
         if h.retest_open:
             lines.append(f"  RETEST OPEN: run {h.retest_of} failed or missed an objective; no passing run since")
-        lines.append(f"    {'started':<25} {'run':<24} {'status':<20} {'RTO / target':<22} RPO / target")
-        for r in h.runs:
-            note = "" if r.counts_as_test else "*"
-            lines.append(f"    {r.started_at:<25} {r.run_id:<24} {r.status + note:<20} "
-                         f"{_objective(r.rto_measured_s, r.rto_target_s, r.rto_trend):<22} "
-                         f"{_objective(r.rpo_measured_s, r.rpo_target_s, r.rpo_trend)}")
+        if h.runs:
+            lines += _run_lines(h.runs)
+        else:
+            lines.append("    no run against AWS yet")
+        if h.sandbox_runs:
+            lines.append("  sandbox rehearsals (never count as a test):")
+            lines += _run_lines(h.sandbox_runs)
         lines.append("")
     overdue = [h.drill for h in histories if h.overdue]
     lines.append(f"{len(overdue)} overdue: {', '.join(overdue)}" if overdue else "no drill is overdue")

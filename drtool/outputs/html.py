@@ -1,7 +1,9 @@
 """A single self-contained HTML scorecard: inline CSS and SVG, no scripts, no fetches.
 
-Order: executive summary, SRE timeline (SVG + table), objectives, run facts, targets,
-rollback, follow-up, evidence for auditors, reviews, integrity.
+Order, one reader after another: business impact in words (management), objectives and
+follow-up (the service owner), the timeline (the engineer), the run's facts and files,
+the controls (auditors), reviews, integrity. A sandbox run says so in the title and in a
+banner above everything else.
 """
 
 from __future__ import annotations
@@ -9,33 +11,50 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from drtool.outputs import svg, view
-from drtool.outputs.view import get, seconds, text
+from drtool.outputs import readers, svg, view
+from drtool.outputs.view import get, is_sandbox, seconds, text
 from drtool.scorecard import describe_remaining
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#212121;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f5f5f5}table.kv th{width:12rem}code{font-size:12px;word-break:break-all}
-.verdict{display:inline-block;padding:.2rem .7rem;border-radius:4px;color:#fff;font-weight:700}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1100px;color:#212121;padding:0 1rem}
+h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:1.8rem}
+h3{font-size:1rem;margin:1.2rem 0 .3rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f5f5f5}table.kv th{width:11rem}table.kv2 th{width:8rem}code{font-size:12px;overflow-wrap:anywhere}td.long{overflow-wrap:anywhere}
+.verdict{display:inline-block;padding:.2rem .7rem;border-radius:4px;color:#fff;font-weight:700;vertical-align:middle}
 .passed{background:#2e7d32}.failed{background:#c62828}.aborted{background:#6a1b9a}.rollback-incomplete{background:#e65100}
 .unknown{background:#607d8b}.missed{color:#c62828;font-weight:700}.met{color:#2e7d32;font-weight:700}
-.svgwrap{overflow-x:auto;border:1px solid #eee;padding:.5rem}
+.banner{background:#fff3e0;border:2px solid #e65100;color:#bf360c;font-weight:700;padding:.6rem .8rem;margin:.6rem 0;border-radius:4px}
+.headline{font-size:1.35rem;font-weight:600;margin:.6rem 0}
+.svgwrap{border:1px solid #eee;padding:.5rem}.svgwrap svg{max-width:100%;height:auto;display:block}
 .legend{font-size:12px;color:#555}.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .25rem 0 .6rem;vertical-align:middle}
-@media print{.svgwrap{overflow:visible}body{margin:0}}
+td.num{white-space:nowrap}details summary{cursor:pointer;color:#37474f}
+@media print{body{margin:0}details{display:block}}
 """
 
 
+def _td(value: str) -> str:
+    """A cell; an unbroken run of characters (an ARN, a URL) may wrap anywhere instead of overflowing."""
+    long = any(len(word) > 28 for word in value.split())
+    return f'<td class="long">{escape(value)}</td>' if long else f"<td>{escape(value)}</td>"
+
+
 def _kv(rows: list[tuple[str, str]]) -> str:
-    return '<table class="kv">' + "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows) + "</table>"
+    return '<table class="kv">' + "".join(f"<tr><th>{escape(k)}</th>{_td(v)}</tr>" for k, v in rows) + "</table>"
+
+
+def _kv2(rows: list[tuple[str, str]]) -> str:
+    """Key/value pairs two to a row (short facts take half the height)."""
+    cells = [f"<th>{escape(k)}</th>{_td(v)}" for k, v in rows] + ([""] if len(rows) % 2 else [])
+    pairs = zip(cells[::2], cells[1::2], strict=True)
+    return '<table class="kv2">' + "".join(f"<tr>{a}{b}</tr>" for a, b in pairs) + "</table>"
 
 
 def _table(header: list[str], rows: list[list[str]], empty: str) -> str:
     if not rows:
         return f"<p>{escape(empty)}</p>"
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -54,29 +73,88 @@ def _section(ident: str, title: str, body: str) -> str:
     return f'<section id="{ident}"><h2>{escape(title)}</h2>{body}</section>'
 
 
-def _summary(scorecard: dict[str, Any]) -> str:
+def _management(scorecard: dict[str, Any]) -> str:
     rows = []
-    for key, value in view.summary(scorecard):
-        cls = ""
-        if key in ("RTO", "RPO"):
-            cls = ' class="missed"' if value.endswith("MISSED") else ' class="met"' if value.endswith(": met") else ""
+    for key, value in readers.management(scorecard) + readers.objective_summary(scorecard):
+        cls = ' class="missed"' if value.endswith("MISSED") else ' class="met"' if value.endswith(": met") else ""
         rows.append(f"<tr><th>{escape(key)}</th><td{cls}>{escape(value)}</td></tr>")
-    return '<table class="kv">' + "".join(rows) + "</table>"
+    return f'<p class="headline">{escape(readers.headline(scorecard))}</p><table class="kv">{"".join(rows)}</table>'
+
+
+def _owner(scorecard: dict[str, Any]) -> str:
+    rows = []
+    for name, target, measured, result, how, detail in readers.objectives(scorecard):
+        cls = "missed" if result == "MISSED" else "met" if result == "met" else ""
+        rows.append(f"<tr><td>{escape(name)}</td><td class=\"num\">{escape(target)}</td><td class=\"num\">"
+                    f"{escape(measured)}</td><td class=\"{cls}\">{escape(result)}</td><td>{escape(how)}</td>"
+                    f"<td>{escape(detail)}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("Objective", "Target", "Measured", "Result", "How measured", "Detail"))
+    body = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    measurements = view.rpo_measurements(scorecard)
+    if len(measurements) > 1:
+        body += "<h3>RPO measurements</h3>" + _table(
+            ["Method", "Measured", "Detail"],
+            [[text(m.get("method")), seconds(m.get("measured_s")), text(m.get("detail"))] for m in measurements], "")
+    body += "<h3>Follow-up</h3>" + _table(
+        ["Resource", "What is left", "How", "Step"],
+        [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
+         for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)], "Nothing to follow up.")
+    body += (f"<h3>Rollback</h3><p>Status: <strong>{escape(text(get(scorecard, 'rollback.status')))}</strong></p>"
+             + _list([f"still changed: {describe_remaining(r)}" for r in get(scorecard, "rollback.remaining") or []]))
+    return body
+
+
+def _timeline(scorecard: dict[str, Any]) -> str:
+    origin = get(scorecard, "run.started_at")
+    instants = "".join(f"<tr><th>{escape(k)}</th><td>{escape(view.offset(v, origin))} "
+                       f"<span class=\"legend\">({escape(view.when(v))})</span></td></tr>" if v != "-" else
+                       f"<tr><th>{escape(k)}</th><td>-</td></tr>" for k, v in view.instants(scorecard))
+    rows = "".join(
+        f"<tr><td>{escape(text(s.get('phase')))}</td><td>{escape(text(s.get('step')))}</td>"
+        f"<td>{escape(text(s.get('kind')))}</td><td class=\"num\" title=\"{escape(text(s.get('started_at')))}\">"
+        f"{escape(view.offset(s.get('started_at'), origin))}</td><td class=\"num\">{escape(view.step_duration(s))}</td>"
+        f"<td>{escape(text(s.get('status')))}</td>{_td(text(s.get('detail')))}</tr>"
+        for s in view.timeline(scorecard))
+    head = "".join(f"<th>{h}</th>" for h in ("Phase", "Step", "Kind", "Start", "Took", "Status", "Detail"))
+    steps = (f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>" if rows
+             else "<p>No steps recorded.</p>")
+    return (f'<table class="kv">{instants}</table><div class="svgwrap">{svg.render(scorecard)}</div>{_legend()}'
+            f"<p class=\"legend\">Start: time since the run began at {escape(view.when(origin))}.</p>{steps}")
+
+
+def _run(scorecard: dict[str, Any]) -> str:
+    body = _kv2(readers.run_facts(scorecard))
+    files = readers.sources(scorecard)
+    if files:
+        body += "<h3>Files</h3>" + "".join(
+            f"<p><strong>{escape(kind)}</strong> <code>{escape(path)}</code><br>sha256 <code>{escape(digest)}</code></p>"
+            for kind, path, digest in files)
+    params = readers.parameters(scorecard)
+    body += "<h3>Parameters as bound</h3>" + (_kv2(params) if params else "<p>None.</p>")
+    body += "<h3>Targets</h3>" + _table(
+        ["Resource", "Type", "Region", "Selected by"],
+        [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")), text(t.get("selected_by"))]
+         for t in get(scorecard, "targets") or [] if isinstance(t, dict)], "None recorded.")
+    return body
 
 
 def _evidence(scorecard: dict[str, Any]) -> str:
     rows = []
     for r in view.evidence_rows(scorecard):
-        fields = "".join(f"<li><code>{escape(p)}</code>: {escape(v)}</li>" for p, v in r.fields)
+        fields = "; ".join(f"<code>{escape(p)}</code> {escape(v)}" for p, v in r.fields)
         rows.append(f"<tr><td><strong>{escape(r.framework)} {escape(r.control)}</strong><br>{escape(r.title)}</td>"
-                    f"<td>{escape(r.requirement)}</td><td><ul>{fields}</ul></td><td>{escape(r.shows)}</td>"
-                    f"<td>{escape(r.not_shown)}</td></tr>")
+                    f"<td>{escape(r.shows)}<details><summary>Fields, requirement, what this does not show"
+                    f"</summary><p class=\"legend\">{fields}</p><p>{escape(r.requirement)}</p>"
+                    f"<p><em>Not shown:</em> {escape(r.not_shown)}</p></details></td></tr>")
     intro = ("<p>Fields of this scorecard mapped to the controls they evidence (data file "
              "<code>drtool/outputs/controls.yaml</code>). Findings, corrective actions, risk acceptance and "
              "sign-off are recorded by people in a signed review attestation (<code>drtool attest</code>), "
              "never by editing this scorecard.</p>")
-    head = "".join(f"<th>{h}</th>" for h in ("Control", "Requirement", "Scorecard fields", "Shows", "Not shown"))
-    return intro + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    if is_sandbox(scorecard):
+        intro = ('<p class="banner">A sandbox rehearsal: these fields describe a simulated estate, '
+                 "not the production environment the controls are about.</p>") + intro
+    return intro + ("<table><thead><tr><th>Control</th><th>What this run shows</th></tr></thead>"
+                    f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def _meta(scorecard: dict[str, Any]) -> str:
@@ -92,40 +170,21 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
     drill = text(get(scorecard, "run.drill"))
     status = str(get(scorecard, "run.status") or "unknown")
     status_class = status if status in ("passed", "failed", "aborted", "rollback-incomplete") else "unknown"
-    steps = view.timeline(scorecard)
+    banner = readers.sandbox_banner(scorecard)
+    title = f"{readers.title_prefix(scorecard)}DR drill {drill}: {view.verdict(scorecard)}"
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         _meta(scorecard),
-        f"<title>DR drill {escape(drill)}: {escape(view.verdict(scorecard))}</title><style>{CSS}</style></head><body>",
-        f'<header><h1>DR drill {escape(drill)}</h1><span class="verdict {status_class}">'
-        f"{escape(view.verdict(scorecard))}</span></header>",
-        _section("summary", "Executive summary", _summary(scorecard)),
-        _section("timeline", "Timeline", f'<div class="svgwrap">{svg.render(scorecard)}</div>{_legend()}' + _table(
-            ["Phase", "Step", "Kind", "Started", "Duration", "Status", "Detail"],
-            [[text(s.get("phase")), text(s.get("step")), text(s.get("kind")), text(s.get("started_at")),
-              view.step_duration(s), text(s.get("status")), text(s.get("detail"))] for s in steps],
-            "No steps recorded.")),
-        _section("objectives", "Objectives", _table(
-            ["Objective", "Target", "Measured", "Met", "Method", "Detail"],
-            [[name, seconds(o.get("target_s")), seconds(o.get("measured_s")), view.yes_no(o.get("met")),
-              text(o.get("method", "fault to verified recovery" if name == "RTO" else None)), text(o.get("detail"))]
-             for name, o in view.objectives(scorecard)], "No objectives recorded.") + _table(
-            ["RPO method", "Measured", "Detail"],
-            [[text(m.get("method")), seconds(m.get("measured_s")), text(m.get("detail"))]
-             for m in view.rpo_measurements(scorecard)], "")),
-        _section("run", "Run", _kv(view.run_facts(scorecard))),
-        _section("targets", "Targets", _table(
-            ["Resource", "Type", "Region", "Selected by"],
-            [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")), text(t.get("selected_by"))]
-             for t in get(scorecard, "targets") or [] if isinstance(t, dict)], "None recorded.")),
-        _section("rollback", "Rollback", f"<p>Status: <strong>{escape(text(get(scorecard, 'rollback.status')))}</strong></p>"
-                 + _list([f"still changed: {describe_remaining(r)}" for r in get(scorecard, "rollback.remaining") or []])),
-        _section("follow-up", "Follow-up", _table(
-            ["Resource", "Summary", "How", "Step"],
-            [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
-             for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)], "Nothing to follow up.")),
-        _section("evidence", "Evidence for auditors", _evidence(scorecard)),
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f'<header><h1>{escape(readers.title_prefix(scorecard))}DR drill {escape(drill)} <span class="verdict '
+        f'{status_class}">{escape(view.verdict(scorecard))}</span></h1>'
+        + (f'<p class="banner">{escape(banner)}</p>' if banner else "") + "</header>",
+        _section("impact", "Business impact", _management(scorecard)),
+        _section("owner", "Objectives and follow-up", _owner(scorecard)),
+        _section("timeline", "Timeline", _timeline(scorecard)),
+        _section("run", "Run", _run(scorecard)),
+        _section("evidence", "Controls", _evidence(scorecard)),
     ]
     reviews = view.review_rows(attestations)
     if reviews:

@@ -1,11 +1,13 @@
-"""Markdown scorecard: executive summary, SRE timeline, details, evidence for auditors."""
+"""Markdown scorecard, one reader after another: business impact (management), objectives
+and follow-up (owner), timeline and run facts (engineer), controls (auditors). A sandbox
+run says so in the title and a banner."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from drtool.outputs import view
+from drtool.outputs import readers, view
 from drtool.outputs.view import get, seconds, text
 from drtool.scorecard import describe_remaining
 
@@ -27,51 +29,62 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None = None) -> str:
-    out = [f"# DR drill {esc(text(get(scorecard, 'run.drill')))}: {esc(view.verdict(scorecard))}", ""]
-    out += ["## Executive summary", ""]
-    out += _table(["", ""], [list(row) for row in view.summary(scorecard)])
+    prefix = readers.title_prefix(scorecard).strip()
+    out = [f"# {esc(prefix) + ' ' if prefix else ''}DR drill {esc(text(get(scorecard, 'run.drill')))}: {esc(view.verdict(scorecard))}", ""]
+    banner = readers.sandbox_banner(scorecard)
+    if banner:
+        out += [f"> **{esc(banner)}**", ""]
+    out += ["## Business impact", "", f"**{esc(readers.headline(scorecard))}**", ""]
+    out += _table(["", ""], [list(row) for row in readers.management(scorecard) + readers.objective_summary(scorecard)])
 
-    out += ["## Timeline", ""]
-    steps = view.timeline(scorecard)
-    out += _table(["Instant", "At"], [list(row) for row in view.instants(scorecard)])
-    out += [f"RTO budget {esc(seconds(get(scorecard, 'objectives.rto.target_s')))}.", ""]
-    out += _table(["Phase", "Step", "Kind", "Started", "Duration", "Status", "Detail"],
-                  [[text(s.get("phase")), text(s.get("step")), text(s.get("kind")), text(s.get("started_at")),
-                    view.step_duration(s), text(s.get("status")), text(s.get("detail"))] for s in steps]
-                  or [["-", "no steps recorded", "-", "-", "-", "-", "-"]])
-
-    out += ["## Objectives", ""]
-    out += _table(["Objective", "Target", "Measured", "Met", "Method", "Detail"],
-                  [[name, seconds(o.get("target_s")), seconds(o.get("measured_s")), view.yes_no(o.get("met")),
-                    text(o.get("method", "fault to verified recovery" if name == "RTO" else None)),
-                    text(o.get("detail"))] for name, o in view.objectives(scorecard)])
+    out += ["## Objectives and follow-up", ""]
+    out += _table(["Objective", "Target", "Measured", "Result", "How measured", "Detail"], readers.objectives(scorecard))
     measurements = view.rpo_measurements(scorecard)
-    if measurements:
+    if len(measurements) > 1:
         out += ["RPO measurements:", ""]
         out += _table(["Method", "Measured", "Detail"],
                       [[text(m.get("method")), seconds(m.get("measured_s")), text(m.get("detail"))]
                        for m in measurements])
+    follow = [f for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)]
+    out += ["### Follow-up", ""]
+    out += _table(["Resource", "What is left", "How", "Step"],
+                  [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
+                   for f in follow]) if follow else ["Nothing to follow up.", ""]
+    out += ["### Rollback", "", f"Status: {esc(text(get(scorecard, 'rollback.status')))}", ""]
+    out += [f"- still changed: {esc(describe_remaining(r))}" for r in get(scorecard, "rollback.remaining") or []]
+    out += [""] if get(scorecard, "rollback.remaining") else []
 
-    out += ["## Run", ""] + _table(["", ""], [list(r) for r in view.run_facts(scorecard)])
+    origin = get(scorecard, "run.started_at")
+    out += ["## Timeline", ""]
+    out += _table(["Instant", "Since the start", "At"],
+                  [[k, view.offset(v, origin), view.when(v) if v != "-" else "-"] for k, v in view.instants(scorecard)])
+    out += [f"RTO budget {esc(seconds(get(scorecard, 'objectives.rto.target_s')))}; the run began at "
+            f"{esc(view.when(origin))}.", ""]
+    out += _table(["Phase", "Step", "Kind", "Start", "Took", "Status", "Detail"],
+                  [[text(s.get("phase")), text(s.get("step")), text(s.get("kind")), view.offset(s.get("started_at"), origin),
+                    view.step_duration(s), text(s.get("status")), text(s.get("detail"))] for s in view.timeline(scorecard)]
+                  or [["-", "no steps recorded", "-", "-", "-", "-", "-"]])
+
+    out += ["## Run", ""] + _table(["", ""], [list(r) for r in readers.run_facts(scorecard)])
+    files = readers.sources(scorecard)
+    if files:
+        out += _table(["File", "Path", "SHA-256"], [list(f) for f in files])
+    params = readers.parameters(scorecard)
+    out += ["Parameters as bound:", ""] + (_table(["Parameter", "Value"], [list(p) for p in params]) if params
+                                           else ["None.", ""])
     targets = [t for t in get(scorecard, "targets") or [] if isinstance(t, dict)]
-    out += ["## Targets", ""]
+    out += ["### Targets", ""]
     out += _table(["Resource", "Type", "Region", "Selected by"],
                   [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")),
                     text(t.get("selected_by"))] for t in targets]) if targets else ["None recorded.", ""]
 
-    out += ["## Rollback", "", f"Status: {esc(text(get(scorecard, 'rollback.status')))}", ""]
-    out += [f"- still changed: {esc(describe_remaining(r))}" for r in get(scorecard, "rollback.remaining") or []]
-    out += [""] if get(scorecard, "rollback.remaining") else []
-    follow = [f for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)]
-    out += ["## Follow-up", ""]
-    out += _table(["Resource", "Summary", "How", "Step"],
-                  [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
-                   for f in follow]) if follow else ["Nothing to follow up.", ""]
-
-    out += ["## Evidence for auditors", "",
+    out += ["## Controls", "",
             "Fields of this scorecard mapped to the controls they evidence "
             "(drtool/outputs/controls.yaml). Human parts (findings, corrective actions, "
             "sign-off) belong in a review attestation (`drtool attest`).", ""]
+    if view.is_sandbox(scorecard):
+        out += ["**A sandbox rehearsal: these fields describe a simulated estate, not the production "
+                "environment the controls are about.**", ""]
     out += _table(["Control", "Requirement", "Scorecard fields", "Shows", "Not shown"],
                   [[f"{r.framework} {r.control}: {r.title}", r.requirement,
                     "; ".join(f"{path} = {value}" for path, value in r.fields), r.shows, r.not_shown]

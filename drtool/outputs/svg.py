@@ -8,14 +8,22 @@ from typing import Any
 
 from drtool.outputs.view import get, seconds, ts
 
-LEFT, PLOT, ROW, TOP = 230, 640, 20, 34
+PLOT, ROW, TOP = 640, 20, 34
 COLORS = {"ok": "#2e7d32", "failed": "#c62828", "timeout": "#ef6c00", "skipped": "#9e9e9e", "aborted": "#6a1b9a"}
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 
 
+CHAR_W = 6.6   # upper bound of an 11px sans-serif character's advance, so a label never runs into the plot
+
+
 def _label(step: dict[str, Any]) -> str:
-    name = f"{step.get('phase') or '?'} · {step.get('step') or '?'}"
-    return name if len(name) <= 34 else name[:33] + "…"
+    """The full label: phase and step (never cut; the label column widens instead)."""
+    return f"{step.get('phase') or '?'} · {step.get('step') or '?'}"
+
+
+def _left(steps: list[dict[str, Any]]) -> int:
+    longest = max((len(_label(s)) for s in steps), default=10)
+    return max(120, int(longest * CHAR_W) + 16)
 
 
 def render(scorecard: dict[str, Any]) -> str:
@@ -35,8 +43,9 @@ def render(scorecard: dict[str, Any]) -> str:
         off_scale = budget_end - min(instants) > 1.25 * run_span
         if not off_scale:
             instants.append(budget_end)
+    left = _left(steps)
     height = TOP + ROW * max(len(steps), 1) + 30
-    width = LEFT + PLOT + 20
+    width = left + PLOT + 20
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" aria-labelledby="tl-title"><title id="tl-title">'
             "Timeline of the drill's steps against the RTO budget</title>")
@@ -46,21 +55,25 @@ def render(scorecard: dict[str, Any]) -> str:
     span = max(t1 - t0, 1.0)
 
     def x(t: float) -> float:
-        return round(LEFT + (t - t0) / span * PLOT, 1)
+        return round(left + (t - t0) / span * PLOT, 1)
 
-    parts = [head, f'<rect x="{LEFT}" y="{TOP - 6}" width="{PLOT}" height="{height - TOP - 18}" fill="#fafafa"/>']
+    parts = [head, f'<rect x="{left}" y="{TOP - 6}" width="{PLOT}" height="{height - TOP - 18}" fill="#fafafa"/>']
     if fault is not None and budget_end is not None:
         shown_end = min(budget_end, t1)
         note = " (continues past the chart)" if off_scale else ""
         parts.append(f'<rect class="budget" x="{x(fault)}" y="{TOP - 6}" width="{round(x(shown_end) - x(fault), 1)}" '
                      f'height="{height - TOP - 18}" fill="#e3f2fd"><title>RTO budget {escape(seconds(target))}{note}'
                      "</title></rect>")
-        parts.append(f'<text x="{x(fault)}" y="12" font-size="11">RTO budget {escape(seconds(target))}{note}</text>')
+        label_end = ' text-anchor="end"' if x(fault) > left + PLOT / 2 else ""
+        label_x = left + PLOT if label_end else x(fault)
+        parts.append(f'<text x="{label_x}" y="12" font-size="11"{label_end}>RTO budget {escape(seconds(target))}'
+                     f"{note}</text>")
     step_s = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
     tick = 0.0
     while tick <= span:
         parts.append(f'<line x1="{x(t0 + tick)}" y1="{height - 24}" x2="{x(t0 + tick)}" y2="{height - 20}" stroke="#555"/>'
-                     f'<text x="{x(t0 + tick)}" y="{height - 8}" font-size="10" text-anchor="middle">'
+                     f'<text x="{x(t0 + tick)}" y="{height - 8}" font-size="10" '
+                     f'text-anchor="{"end" if x(t0 + tick) > left + PLOT - 24 else "middle"}">'
                      f"+{escape(seconds(tick))}</text>")
         tick += step_s
     for i, step in enumerate(steps):
@@ -80,13 +93,13 @@ def render(scorecard: dict[str, Any]) -> str:
                                  (recovered, "recovered", "#2e7d32" if get(scorecard, "objectives.rto.met") else "#c62828"),
                                  (stopped, str(status), "#6a1b9a")):
         if instant is not None:
-            near_end = x(instant) > LEFT + PLOT - 60
+            near_end = x(instant) > left + PLOT - 60
             anchor = ' text-anchor="end"' if near_end else ""
             parts.append(f'<line class="{name}" x1="{x(instant)}" y1="{TOP - 10}" x2="{x(instant)}" '
                          f'y2="{height - 24}" stroke="{color}" stroke-width="2" stroke-dasharray="4 2"/>'
                          f'<text x="{x(instant) + (-3 if near_end else 3)}" y="{TOP - 12}" font-size="10" '
                          f'fill="{color}"{anchor}>{name}</text>')
     if fault is not None and recovered is None:
-        parts.append(f'<text x="{LEFT + PLOT - 4}" y="12" font-size="11" text-anchor="end" fill="#c62828">'
+        parts.append(f'<text x="{left + PLOT - 4}" y="12" font-size="11" text-anchor="end" fill="#c62828">'
                      "not recovered</text>")
     return "".join(parts) + "</svg>"

@@ -36,7 +36,40 @@ def ts(value: Any) -> float | None:
 
 
 def seconds(value: Any) -> str:
-    return format_duration(float(value)) if isinstance(value, int | float) and not isinstance(value, bool) else NONE
+    """A duration for people: 3.28s, 4m05s, 2h03m, 90 days (never a raw float)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return NONE
+    days, rest = divmod(round(float(value)), 86400)
+    if days >= 2 and rest == 0:
+        return f"{days} days"
+    return format_duration(float(value))
+
+
+def number(value: Any) -> str:
+    """A number for people: integers as they are, other floats to 3 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text(value)
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", " ") if abs(value) >= 10000 else str(int(value))
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}".replace(",", " ")
+
+
+def when(value: Any) -> str:
+    """An RFC 3339 instant as `2026-01-01 00:00:05 UTC` (to the second)."""
+    at = ts(value)
+    if at is None:
+        return text(value)
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
+def offset(value: Any, origin: Any) -> str:
+    """`+12.3s` from `origin` (both RFC 3339); `-` when either is missing."""
+    at, zero = ts(value), ts(origin)
+    if at is None or zero is None:
+        return NONE
+    return f"+{seconds(max(at - zero, 0.0))}"
 
 
 def text(value: Any) -> str:
@@ -70,8 +103,15 @@ def objective_line(objective: Any) -> str:
     return f"target {seconds(objective.get('target_s'))}, measured {seconds(objective.get('measured_s'))}: {state}"
 
 
+def is_sandbox(scorecard: dict[str, Any]) -> bool:
+    return get(scorecard, "run.mode") == "sandbox"
+
+
 def resets_clock(scorecard: dict[str, Any]) -> bool:
-    """Aborted runs do not count as a test; a rollback-incomplete run counts if it recovered."""
+    """Aborted runs do not count as a test; a rollback-incomplete run counts if it recovered.
+    A sandbox rehearsal never counts: the schedule asks for a test of the real estate."""
+    if is_sandbox(scorecard):
+        return False
     status = get(scorecard, "run.status")
     if status in ("passed", "failed"):
         return True
@@ -82,6 +122,8 @@ def next_due(scorecard: dict[str, Any]) -> str:
     every = get(scorecard, "schedule.every_s")
     if not isinstance(every, int | float) or isinstance(every, bool) or every <= 0:
         return "no schedule"
+    if is_sandbox(scorecard):
+        return f"not reset: a sandbox rehearsal does not count as a test (every {seconds(every)})"
     if not resets_clock(scorecard):
         return f"not reset by this {get(scorecard, 'run.status') or 'incomplete'} run (every {seconds(every)}; see drtool history)"
     started = ts(get(scorecard, "run.started_at"))
@@ -176,12 +218,16 @@ def rpo_measurements(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in (get(scorecard, "objectives.rpo.measurements") or []) if isinstance(m, dict)]
 
 
-def describe(value: Any) -> str:
-    """A short rendering of a field value for the evidence table."""
+def describe(value: Any, path: str = "") -> str:
+    """A short rendering of a field value for the evidence table (durations humanised)."""
     if value is None:
         return "not recorded"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return seconds(value) if path.endswith("_s") else number(value)
+    if isinstance(value, str) and ts(value) is not None and "T" in value:
+        return when(value)
     if isinstance(value, list):
         return f"{len(value)} entr{'y' if len(value) == 1 else 'ies'}"
     if isinstance(value, dict):
@@ -214,7 +260,7 @@ class EvidenceRow:
 def evidence_rows(scorecard: dict[str, Any]) -> list[EvidenceRow]:
     return [EvidenceRow(control=str(c["control"]), framework=str(c["framework"]), title=str(c["title"]),
                         requirement=" ".join(str(c["requirement"]).split()),
-                        fields=tuple((f, describe(get(scorecard, f))) for f in c["fields"]),
+                        fields=tuple((f, describe(get(scorecard, f), f)) for f in c["fields"]),
                         shows=str(c["shows"]), not_shown=str(c.get("not_shown", "")))
             for c in load_controls()]
 

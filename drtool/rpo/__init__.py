@@ -75,6 +75,23 @@ def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
     return meters
 
 
+def source_names(config: RpoConfig | None) -> list[str]:
+    """The configured RPO sources by name (journaled in run.started, so a crashed run's
+    scorecard still says which sources the drill had)."""
+    if config is None:
+        return []
+    names = []
+    if config.canary:
+        names += [f"canary.{kind}" for kind in ("s3", "dynamodb") if getattr(config.canary, kind)]
+    if config.recovery_point:
+        names.append("recovery-point")
+    lag = config.replication_lag
+    if lag:
+        names += [name for name, on in (("replication-lag.rds", lag.rds_replica), ("replication-lag.s3", lag.s3_bucket))
+                  if on]
+    return names
+
+
 def rpo_iam(config: RpoConfig | None) -> list[str]:
     """IAM actions the configured meters need (for `drtool permissions`)."""
     if config is None:

@@ -287,7 +287,8 @@ class CanaryMeter:
         self.ctx.note(f"RPO canary writer stopped at the fault after {len(self._acked)} write(s) to "
                       f"{self.store.label} ({self.errors} error(s)); {len(self._at_fault or {})} seen in "
                       f"{self.store.replica_label} at the fault",
-                      canaries_written=len(self._acked), canaries_replicated=len(self._at_fault or {}))
+                      canaries_written=len(self._acked), canaries_replicated=len(self._at_fault or {}),
+                      canary_store=self.store.label)
 
     def _join(self) -> None:
         self._stop.set()

@@ -21,12 +21,12 @@ def _ts(offset: float) -> str:
 
 
 def base_scorecard(status: str = "passed", start: float = 0.0, run_id: str = "20260101T000000Z-a1b2",
-                   drill: str = "checkout-region-loss") -> dict[str, Any]:
+                   drill: str = "checkout-region-loss", mode: str = "live") -> dict[str, Any]:
     """A realistic region-loss run: inject at +2s, fault at +5s, recovered at +257.5s."""
     s = start
     return {
         "schema": "drtool.scorecard/v1",
-        "run": {"id": run_id, "drill": drill, "scenario": "region-loss", "mode": "sandbox", "status": status,
+        "run": {"id": run_id, "drill": drill, "scenario": "region-loss", "mode": mode, "status": status,
                 "started_at": _ts(s), "ended_at": _ts(s + 300.25), "tool_version": "0.1.0",
                 "account_ids": ["123456789012"], "regions": ["us-east-1", "us-west-2"],
                 "exit_code": {"passed": 0, "failed": 1, "aborted": 3, "rollback-incomplete": 5}[status],

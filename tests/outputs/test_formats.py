@@ -62,7 +62,7 @@ def test_html_is_self_contained_and_ordered_for_its_readers(make_scorecard):
     assert "url(" not in page and "@import" not in page and "http://" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     sections = [a["id"] for t, a in parsed.tags if t == "section"]
-    assert sections[:2] == ["summary", "timeline"] and sections.index("evidence") < sections.index("integrity")
+    assert sections == ["impact", "owner", "timeline", "run", "evidence", "integrity"]
     assert names.count("svg") == 1
     steps = [a for t, a in parsed.tags if t == "rect" and "step" in (a.get("class") or "")]
     assert len(steps) == 6 and all("ok" in (a.get("class") or "") for a in steps)
@@ -71,6 +71,9 @@ def test_html_is_self_contained_and_ordered_for_its_readers(make_scorecard):
     for control in ("A1.2", "A1.3", "8.5", "A.5.30", "A.8.13", "CP-4", "CP-9(1)", "CP-10", "Art. 11(6)", "Art. 12(2)"):
         assert control in text
     assert "target 15m00s, measured 20m00s: MISSED" in text
+    assert "checkout recovered 20m00s after the fault; no test write lost" not in text   # RPO measured 1.2s
+    assert "checkout recovered 20m00s after the fault; up to 1.20s of data lost." in text
+    assert "SANDBOX" not in text and not any("banner" in (a.get("class") or "") for _, a in parsed.tags)
 
 
 def test_every_field_is_escaped(make_scorecard):
@@ -153,10 +156,38 @@ def test_no_rpo_objective_is_not_a_test_case(make_scorecard):
     suite = ET.fromstring(render(sc, "junit").encode()).find("testsuite")
     assert "RPO" not in [c.get("name") for c in suite.findall("testcase")]
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
-    assert "| RPO | no RPO objective |" in render(sc, "md")
+    md = render(sc, "md")
+    assert "| Data lost | not assessed (no RPO objective) |" in md and "| RPO | - | - | no objective |" in md
     sc["objectives"]["rpo"] = None
-    assert "| RPO | no RPO objective |" in render(sc, "md") and render(sc, "html")
+    assert "| Data lost | not assessed (no RPO objective) |" in render(sc, "md") and render(sc, "html")
     sc["objectives"]["rpo"] = {"target_s": None, "measured_s": 3.0, "met": None}
     suite = ET.fromstring(render(sc, "junit").encode()).find("testsuite")
     rpo = next(c for c in suite.findall("testcase") if c.get("name") == "RPO")
     assert rpo.find("failure") is None and "measured 3.00s (no target)" in render(sc, "md")
+
+
+def test_sandbox_run_is_labelled_in_title_banner_and_controls(make_scorecard):
+    sc = make_scorecard(mode="sandbox")
+    sc["run"]["endpoint"] = "http://127.0.0.1:5000"
+    page = render(sc, "html")
+    parsed = _parse(page)
+    assert "<title>SANDBOX: DR drill checkout-region-loss: PASSED</title>" in page
+    banner = next(a for t, a in parsed.tags if t == "p" and a.get("class") == "banner")
+    assert banner is not None and "SANDBOX REHEARSAL" in page and "http://127.0.0.1:5000, not AWS" in page
+    assert "a sandbox rehearsal does not count as a test" in page
+    md = render(sc, "md")
+    assert md.startswith("# SANDBOX: DR drill checkout-region-loss: PASSED\n\n> **SANDBOX REHEARSAL")
+    assert "recorded from the native AWS environment" not in page + md
+
+
+def test_reports_show_sources_parameters_and_humanised_numbers(make_scorecard):
+    sc = make_scorecard()
+    sc["run"]["sources"] = {"drill": {"path": "/d/drills/x.yaml", "sha256": "ab" * 32},
+                            "scenario": {"path": "/d/scenarios/y.yaml", "sha256": "cd" * 32}}
+    sc["run"]["parameters"] = {"group": "web", "percent": 50}
+    sc["objectives"]["rto"]["measured_s"] = 1.8740575313568115
+    for fmt in ("html", "md"):
+        out = render(sc, fmt)
+        assert "/d/scenarios/y.yaml" in out and "cd" * 32 in out and "ab" * 32 in out
+        assert "percent" in out and "50" in out
+        assert "1.8740575313568115" not in out and "7776000" not in out and "1.87s" in out and "90 days" in out

@@ -100,3 +100,34 @@ def test_cli_skips_unreadable_scorecards_with_a_warning(tmp_path, make_scorecard
     (broken / "scorecard.json").write_text("{")
     assert invoke(["history", "--results", str(tmp_path), "--now", "2026-01-02T00:00:00Z"]) == 0
     assert "warning: skipped" in capsys.readouterr().err
+
+
+def test_sandbox_runs_never_satisfy_the_schedule(make_scorecard):
+    """A live run 100 days ago and a passed sandbox rehearsal yesterday: still overdue."""
+    runs = [make_scorecard(start=0, run_id="live-1"),
+            make_scorecard(start=99 * DAY, run_id="sandbox-1", mode="sandbox")]
+    h = drill_history("d", runs, now=T0 + 100 * DAY)
+    assert h.overdue and h.last_tested_run == "live-1" and h.next_due_at == "2026-04-01T00:00:00.000Z"
+    assert [r.run_id for r in h.runs] == ["live-1"]
+    assert [(r.run_id, r.mode, r.counts_as_test) for r in h.sandbox_runs] == [("sandbox-1", "sandbox", False)]
+
+
+def test_sandbox_failure_opens_no_retest_and_only_rehearsals_never_test(make_scorecard):
+    runs = [make_scorecard(start=0, run_id="live-1"),
+            make_scorecard("failed", start=DAY, run_id="sandbox-1", mode="sandbox")]
+    assert not drill_history("d", runs, now=T0 + 2 * DAY).retest_open
+    only = [make_scorecard(start=0, run_id="s1", mode="sandbox"), make_scorecard(start=DAY, run_id="s2", mode="sandbox")]
+    h = drill_history("d", only, now=T0 + 91 * DAY)
+    assert (h.state, h.overdue, h.last_tested_run, h.runs) == ("overdue", True, None, [])
+    assert [r.run_id for r in h.sandbox_runs] == ["s2", "s1"]
+
+
+def test_history_text_shows_rehearsals_apart(make_scorecard):
+    from drtool.outputs.history import render_text
+
+    runs = [make_scorecard(start=0, run_id="live-1"),
+            make_scorecard(start=DAY, run_id="sandbox-1", mode="sandbox")]
+    out = render_text(summarize(runs, now=T0 + 2 * DAY), now=T0 + 2 * DAY)
+    live, rehearsals = out.split("sandbox rehearsals (never count as a test):")
+    assert "live-1" in live and "sandbox-1" not in live and "sandbox-1" in rehearsals
+    assert "last tested 2026-01-01T00:00:00.000Z (run live-1)" in out
