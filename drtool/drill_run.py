@@ -31,6 +31,7 @@ from drtool.run_types import (
     operator,
 )
 from drtool.scorecard import write_scorecard
+from drtool.services.model import infer_disruption
 from drtool.signals import Interrupted, held_signals, raise_on_signals
 from drtool.timing import PollTimeout, wait_until
 from drtool.workaround import WorkaroundTrack
@@ -245,6 +246,7 @@ class DrillRun:
         doc = self.drill.doc
         self.journal.write(
             "run.started", t=self.started_at, run_id=self.run_id, drill=doc.name, scenario=self.drill.scenario.name,
+            disruption=self.drill.scenario.disruption or infer_disruption(self.drill.scenario.name),
             mode=self.opts.mode, service=doc.service.model_dump(), tool_version=__version__,
             objectives={"rto_s": doc.objectives.rto, "rpo_s": doc.objectives.rpo},
             account_ids=[self.plan.account] if self.plan.account else list(doc.run.account_ids),

@@ -49,6 +49,7 @@ class RunStarted(TypedDict):
     aws: dict[str, Any]
     endpoint: NotRequired[str | None]       # the custom endpoint(s), None when AWS's own
     rpo_sources: NotRequired[list[str]]     # configured RPO sources (a crash fold still names them)
+    disruption: NotRequired[str]             # instance | az | region | data-corruption
 
 
 class TargetsResolved(TypedDict):

@@ -179,6 +179,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         "schema": SCHEMA,
         "run": {
             "id": started["run_id"], "drill": started["drill"], "scenario": started["scenario"],
+            "disruption": started.get("disruption"),
             "mode": started["mode"], "status": status, "exit_code": STATUS_EXIT[status], "reason": reason,
             "started_at": started["at"], "ended_at": ended_at, "tool_version": started["tool_version"],
             "account_ids": started["account_ids"], "regions": started["regions"], "seed": started.get("seed"),

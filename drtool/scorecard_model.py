@@ -24,6 +24,7 @@ class Run(_Closed):
     id: str
     drill: str
     scenario: str
+    disruption: str | None = Field(default=None, description="instance | az | region | data-corruption")
     mode: Literal["live", "sandbox"]
     status: Literal["passed", "failed", "aborted", "rollback-incomplete"]
     exit_code: Literal[0, 1, 3, 5]
