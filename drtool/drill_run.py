@@ -248,7 +248,7 @@ class DrillRun:
             "run.started", t=self.started_at, run_id=self.run_id, drill=doc.name, scenario=self.drill.scenario.name,
             disruption=self.drill.scenario.disruption or infer_disruption(self.drill.scenario.name),
             mode=self.opts.mode, service=doc.service.model_dump(), tool_version=__version__,
-            objectives={"rto_s": doc.objectives.rto, "rpo_s": doc.objectives.rpo},
+            objectives={"rto_s": self.drill.objectives.rto, "rpo_s": self.drill.objectives.rpo},
             account_ids=[self.plan.account] if self.plan.account else list(doc.run.account_ids),
             regions=self.plan.regions, seed=self.plan.seed, schedule_every_s=doc.schedule.every if doc.schedule else None,
             drill_path=str(self.drill.path.resolve()), parameters=jsonable(self.drill.parameters),

@@ -13,8 +13,8 @@ def describe_plan(plan: Plan) -> str:
     lines = [f"drill {drill.name}: scenario {drill.scenario.name}, service {drill.doc.service.name}",
              f"  account {plan.account or '?'}, regions {', '.join(plan.regions) or plan.default_region}, "
              f"seed {plan.seed}",
-             f"  objectives: RTO {drill.doc.objectives.rto:g}s"
-             + (f", RPO {drill.doc.objectives.rpo:g}s" if drill.doc.objectives.rpo is not None else "")]
+             f"  objectives: RTO {drill.objectives.rto:g}s"
+             + (f", RPO {drill.objectives.rpo:g}s" if drill.objectives.rpo is not None else "")]
     for step in drill.all_steps():
         region = step.region(plan.default_region) if step.form != "manual" else "-"
         lines.append(f"  {step.phase:<8} {step.form:<6} {step.label}  [{region}]")
@@ -56,7 +56,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "drill_path": str(drill.path), "scenario_path": str(drill.scenario_path),
         "parameters": drill.parameters, "account": plan.account, "default_region": plan.default_region,
         "regions": plan.regions, "seed": plan.seed,
-        "objectives": {"rto_s": doc.objectives.rto, "rpo_s": doc.objectives.rpo},
+        "objectives": {"rto_s": drill.objectives.rto, "rpo_s": drill.objectives.rpo},
         "guardrails": doc.guardrails.model_dump(mode="json"), "steps": steps,
         "irreversible": [{"step": label, "follow_up": how} for label, how in plan.irreversible],
         "refusals": [{"guardrail": g, "message": m} for g, m in zip(plan.refused_by, plan.refusals, strict=False)],

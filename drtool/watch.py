@@ -82,7 +82,7 @@ def verify(run: DrillRun) -> None:
         return at is not None, at
 
     explicit = [s.timeout for s in checks if s.timeout is not None]
-    base = max(explicit) if explicit else max(2 * run.drill.doc.objectives.rto, 60.0)
+    base = max(explicit) if explicit else max(2 * run.drill.objectives.rto, 60.0)
     timeout = run._bounded(base + run.observer.stable_for + (run.observer.impact_within or 0.0))
     try:
         _t, recovered_at = wait_until(recovered, clock=run.clock, interval=run.drill.doc.poll,

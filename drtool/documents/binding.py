@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from drtool.documents.models import DrillDoc, ScenarioDoc, StepDoc
+from drtool.documents.models import DrillDoc, Objectives, ScenarioDoc, StepDoc
 from drtool.documents.parameters import PLACEHOLDER, substitute
 from drtool.documents.problems import pydantic_problems
 from drtool.documents.regions import location_problems
@@ -68,6 +68,13 @@ class Drill:
     @property
     def name(self) -> str:
         return self.doc.name
+
+    @property
+    def objectives(self) -> Objectives:
+        """The drill's objectives: its own, or its service tier's (set when it was bound)."""
+        if self.doc.objectives is None:
+            raise ValueError(f"drill {self.name} has no objectives")
+        return self.doc.objectives
 
     def all_steps(self) -> list[Step]:
         return [s for phase in PHASES for s in self.steps.get(phase, [])]

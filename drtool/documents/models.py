@@ -213,7 +213,12 @@ class DrillDoc(Strict):
     scenario: str = Field(min_length=1, max_length=1024)
     service: Service
     parameters: dict[str, Any] = Field(default_factory=dict)
-    objectives: Objectives
+    objectives: Objectives | None = Field(default=None, description=(
+        "RTO/RPO targets; when left out, taken from the `services:` file's tier policy for the "
+        "service and the scenario's disruption type"))
+    services: str | None = Field(default=None, max_length=1024, description=(
+        "a services file (kind: services), relative to this drill, whose tier policy gives the "
+        "objectives when `objectives:` is left out"))
     rpo: RpoConfig | None = None
     poll: PollDuration = 5.0
     schedule: Schedule | None = None

@@ -162,13 +162,13 @@ def drill_warnings(estate: Estate, document: Any, drill: Any) -> list[Problem]:
     if wanted is None:
         return found
     why = f"tier {svc.tier!r} of {name!r} for {disruption} disruption"
-    if doc.objectives.rto > wanted.rto:
-        found.append(loaded.problem(("objectives", "rto"), f"rto {_fmt(doc.objectives.rto)} is weaker than "
+    if drill.objectives.rto > wanted.rto:
+        found.append(loaded.problem(("objectives", "rto"), f"rto {_fmt(drill.objectives.rto)} is weaker than "
                                                             f"{_fmt(wanted.rto)} ({why})"))
     if wanted.rpo is not None:
-        if doc.objectives.rpo is None:
+        if drill.objectives.rpo is None:
             found.append(loaded.problem(("objectives",), f"no rpo objective; {why} requires rpo {_fmt(wanted.rpo)}"))
-        elif doc.objectives.rpo > wanted.rpo:
-            found.append(loaded.problem(("objectives", "rpo"), f"rpo {_fmt(doc.objectives.rpo)} is weaker than "
+        elif drill.objectives.rpo > wanted.rpo:
+            found.append(loaded.problem(("objectives", "rpo"), f"rpo {_fmt(drill.objectives.rpo)} is weaker than "
                                                                 f"{_fmt(wanted.rpo)} ({why})"))
     return found
