@@ -38,20 +38,24 @@ class Difference:
 
 
 _READER: Any = None
+_CLIENTS: dict[tuple[str, str, str], Any] = {}
 
 
 def _client(sb: Any, service: str, region: str | None = None) -> Any:
-    """A plain client on the sandbox from one shared botocore session (its service models
-    load once per process, not once per sandbox)."""
+    """A plain client on the sandbox from one shared botocore session, kept per endpoint
+    (a client costs more to make than the reads it serves)."""
     global _READER
     from botocore.config import Config
 
     from drtool.sandbox.provision import isolated_session
 
-    if _READER is None:
-        _READER = isolated_session(sb.estate.primary_region)
-    return _READER.client(service, region_name=region or sb.estate.primary_region,
-                          endpoint_url=sb.endpoint_url, config=Config(retries={"max_attempts": 1}))
+    key = (sb.endpoint_url, service, region or sb.estate.primary_region)
+    if key not in _CLIENTS:
+        if _READER is None:
+            _READER = isolated_session(sb.estate.primary_region)
+        _CLIENTS[key] = _READER.client(service, region_name=key[2], endpoint_url=key[0],
+                                       config=Config(retries={"max_attempts": 1}))
+    return _CLIENTS[key]
 
 
 def snapshot(sb: Any) -> EstateState:

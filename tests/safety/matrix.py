@@ -4,9 +4,10 @@ A cell is (drill, kind, N). It runs in this process through the real CLI path
 (`drtool.cli.invoke(["run", ..., "--sandbox", "--yes"])`, so exit codes and messages are
 the user's), with `drtool.api.drill_target` pointed at a sandbox this module started, so
 the estate can be read before and after and the fault hook composed onto the session's
-`on_client`. Every cell gets a fresh sandbox: a drill such as region-loss leaves a
-promoted replica behind by design (a follow-up), and a failed cell must not leak into the
-next one.
+`on_client`. Every cell starts from a pristine estate: a drill such as region-loss leaves
+a promoted replica behind by design (a follow-up), and a failed cell must not leak into
+the next one. A `SandboxPool` keeps one sandbox running and re-provisions it between
+cells (tests/safety/sandbox_pool.py), which is what makes the matrix affordable.
 """
 
 from __future__ import annotations
@@ -25,18 +26,29 @@ import yaml
 
 from tests.safety.estate_state import Difference, EstateState, compare, snapshot, unexplained
 from tests.safety.faults import FaultInjector, Injected, is_read
+from tests.safety.sandbox_pool import SandboxPool
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = sorted(p for p in (ROOT / "drills").glob("*.yaml") if "kind: drill" in p.read_text())   # not services.yaml
 
 # The bundled webshop estate, faster: the same resources and failure dynamics, shorter
 # delays, so a cell takes seconds (tests/e2e/test_sandbox_drills.py does the same). Each drill
-# keeps its own `poll:` (a faster poll multiplies its calls, and so the cells).
+# keeps its own `poll:` (a faster poll multiplies its calls, and so the cells); its AWS-sized
+# windows (`impact.within`, `recovery.stable_for`) run on TIME_SCALE instead of the sandbox's
+# 1/30 (drtool.runner.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s.
 FAST_BEHAVIOUR = {"replacement_delay": "0.6s", "scale_up_delay": "0.6s", "promotion_delay": "0.4s",
                   "failover_delay": "0.6s", "s3_replication_lag": "0.4s", "dynamodb_replication_lag": "0.4s",
                   "rds_replica_lag": "0.4s", "dns_ttl": "0.4s", "restore_duration": "0.6s",
                   "backup_duration": "0.3s", "copy_duration": "0.3s", "metric_interval": "0.25s"}
 FAST_POLL = "0.5s"        # only for a drill without its own `poll:`
+TIME_SCALE = 1 / 60
+# drtool retries a throttled or lost read after a full-jitter backoff of up to 0.5s x 2^n
+# (drtool/aws/retry.py, after AWS's "Error retries and exponential backoff in AWS":
+# https://docs.aws.amazon.com/general/latest/gr/api-retries.html). Against real AWS that is
+# small beside an outage of minutes; here an outage lasts 0.6s, so an unscaled backoff alone
+# could hide the impact and fail a cell for a reason AWS would never produce. The retries
+# themselves (attempts, what is resent) are unchanged.
+RETRY_BASE_DELAY = 0.02
 SETTLE_S = 8.0          # an undo may take effect through the simulator: re-read the estate this long
 EXIT_CODES = {0, 1, 3, 4, 5}
 
@@ -116,9 +128,11 @@ def _target(sb: Any, injector: FaultInjector) -> Iterator[Any]:
                 sandbox_hook(service, client)
 
         session._on_client = on_client
+        session.base_delay = RETRY_BASE_DELAY
         yield drill, session, "sandbox"
 
-    with mock.patch("drtool.api.drill_target", drill_target):
+    with mock.patch("drtool.api.drill_target", drill_target), \
+            mock.patch("drtool.runner.SANDBOX_TIME_SCALE", TIME_SCALE):
         yield
 
 
@@ -150,22 +164,27 @@ def _settled(sb: Any, before: EstateState, card: dict[str, Any] | None) -> list[
         time.sleep(0.25)
 
 
-def run_cell(cell: Cell, drill_path: Path, results: Path) -> CellResult:
-    from drtool.sandbox import Sandbox
-
+def run_cell(cell: Cell, drill_path: Path, results: Path, pool: SandboxPool | None = None) -> CellResult:
+    """One cell on `pool`'s sandbox (re-provisioned), or on a sandbox of its own."""
     started = time.monotonic()
     injector = FaultInjector(kind=cell.kind, at=cell.n)
-    estate = yaml.safe_load(drill_path.read_text())["sandbox"]["estate"]
-    with Sandbox.load(drill_path.parent / estate) as sb:
+    doc = yaml.safe_load(drill_path.read_text())
+    own = pool is None
+    pool = SandboxPool() if pool is None else pool
+    try:
+        sb = pool.get(drill_path.parent / doc["sandbox"]["estate"])
         before = snapshot(sb)
         with _target(sb, injector):
             code, output = _invoke(["run", str(drill_path), "--sandbox", "--yes", "--results", str(results)])
         result = CellResult(cell, code, list(injector.calls), list(injector.injected), output=output)
-        card = judge(result, results / yaml.safe_load(drill_path.read_text())["name"])
+        card = judge(result, results / doc["name"])
         diffs = _settled(sb, before, card)
         result.problems += [f"estate: {d} (not undone, not in rollback.remaining)" for d in diffs]
         errors = list(sb.simulator.errors) if sb.simulator is not None else []
         result.problems += [f"simulator error: {e}" for e in errors]
+    finally:
+        if own:
+            pool.close()
     result.seconds = time.monotonic() - started
     return result
 
@@ -182,7 +201,7 @@ def judge(result: CellResult, drill_results: Path) -> dict[str, Any] | None:
         problems.append("traceback / internal error in the output")
     if result.exit_code not in EXIT_CODES:
         problems.append(f"exit code {result.exit_code} not one of {sorted(EXIT_CODES)}")
-    runs = sorted(drill_results.iterdir()) if drill_results.is_dir() else []
+    runs = sorted(p for p in drill_results.iterdir() if p.is_dir()) if drill_results.is_dir() else []
     if len(runs) > 1:
         problems.append(f"{len(runs)} run folders for one run")
     if not runs:                               # never started: only a refusal/abort before any change
