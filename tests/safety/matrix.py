@@ -36,7 +36,10 @@ DRILLS = sorted(p for p in (ROOT / "drills").glob("*.yaml") if "kind: drill" in 
 # keeps its own `poll:` (a faster poll multiplies its calls, and so the cells); its AWS-sized
 # windows (`impact.within`, `recovery.stable_for`) run on TIME_SCALE instead of the sandbox's
 # 1/30 (drtool.runner.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s.
-FAST_BEHAVIOUR = {"replacement_delay": "0.6s", "scale_up_delay": "0.6s", "promotion_delay": "0.4s",
+# Replacement and scale-up stay above a second: the runner looks at the steady state only
+# when it polls, and an outage shorter than the first poll after the fault under load would
+# go unseen ("fault not observed", exit 1) whatever the injected fault.
+FAST_BEHAVIOUR = {"replacement_delay": "1s", "scale_up_delay": "1.2s", "promotion_delay": "0.4s",
                   "failover_delay": "0.6s", "s3_replication_lag": "0.4s", "dynamodb_replication_lag": "0.4s",
                   "rds_replica_lag": "0.4s", "dns_ttl": "0.4s", "restore_duration": "0.6s",
                   "backup_duration": "0.3s", "copy_duration": "0.3s", "metric_interval": "0.25s"}
@@ -118,7 +121,8 @@ def _target(sb: Any, injector: FaultInjector) -> Iterator[Any]:
     @contextlib.contextmanager
     def drill_target(path: Any, *, sandbox: bool = False, profile: Any = None, region: Any = None) -> Iterator[Any]:
         _loaded, doc = read_document(path)
-        drill = load_drill(path, overrides=sandbox_overrides(doc.sandbox.parameters, sb.values()))
+        config: Any = getattr(doc, "sandbox", None)     # every prepared drill has one
+        drill = load_drill(path, overrides=sandbox_overrides(config.parameters, sb.values()))
         session = sb.session(region or drill.home_region)
         sandbox_hook = session._on_client      # compose with the sandbox's own hook (AWS Backup fake)
 
@@ -189,6 +193,12 @@ def run_cell(cell: Cell, drill_path: Path, results: Path, pool: SandboxPool | No
     return result
 
 
+def _reason(output: str) -> str:
+    """The run's own `reason:` line (or its last line), for a failing cell's message."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith(("reason:", "error:"))), lines[-1] if lines else "")
+
+
 def judge(result: CellResult, drill_results: Path) -> dict[str, Any] | None:
     """Exit code, traceback and scorecard checks; returns the scorecard (None if absent)."""
     problems = result.problems
@@ -196,7 +206,7 @@ def judge(result: CellResult, drill_results: Path) -> dict[str, Any] | None:
     if result.injected and transient and result.exit_code != 0:
         # drtool/aws/retry.py: throttling is retried on every call, a lost read on reads.
         problems.append(f"retry: a transient {result.cell.kind} on {result.hit} changed the outcome "
-                        f"(exit {result.exit_code}, the un-faulted run exits 0)")
+                        f"(exit {result.exit_code}, the un-faulted run exits 0): {_reason(result.output)}")
     if "Traceback" in result.output or "internal error" in result.output:
         problems.append("traceback / internal error in the output")
     if result.exit_code not in EXIT_CODES:

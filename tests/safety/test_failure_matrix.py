@@ -32,7 +32,7 @@ def describe(failed: list[CellResult]) -> str:
 
 
 def run_cells(baselines, cells: list[Cell]) -> list[CellResult]:
-    results = [baselines.run(cell) for cell in cells]
+    results = baselines.run_all(cells)
     for r in results:
         print(f"{r.cell}: exit {r.exit_code} status {r.status} {r.seconds:.1f}s "
               f"{'ok' if r.ok else 'FAILED: ' + '; '.join(r.problems)}")
