@@ -4,7 +4,9 @@ CI runs the full N range x every kind for one drill (instance-termination: a fau
 undo-free recovery and the fewest calls, so the whole range fits) and a seeded sample of N
 per kind for every other bundled drill; `bench/failure_matrix.py` runs everything.
 DRTOOL_MATRIX_SAMPLE (values of N per drill and kind, default 1) and DRTOOL_MATRIX_SEED
-(default 9) widen or move the sample. Each failing cell is listed with why it failed.
+(default 9) widen or move the sample; DRTOOL_MATRIX_JOBS (default 2) sets the worker
+processes. Each failing cell is listed with why it failed. About 100 full-range cells plus
+16 sampled ones: under 5 minutes on 2 busy cores.
 """
 
 from __future__ import annotations
