@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +58,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes")
     args = parser.parse_args()
     runner = CellRunner(args.jobs)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # `kill PID` still stops the workers
     try:
         return _run(args, runner)
     finally:

@@ -31,18 +31,17 @@ from tests.safety.sandbox_pool import SandboxPool
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = sorted(p for p in (ROOT / "drills").glob("*.yaml") if "kind: drill" in p.read_text())   # not services.yaml
 
-# The bundled webshop estate, faster: the same resources and failure dynamics, shorter
-# delays, so a cell takes seconds (tests/e2e/test_sandbox_drills.py does the same). Each drill
-# keeps its own `poll:` (a faster poll multiplies its calls, and so the cells); its AWS-sized
-# windows (`impact.within`, `recovery.stable_for`) run on TIME_SCALE instead of the sandbox's
-# 1/30 (drtool.runner.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s.
-# Replacement and scale-up stay above a second: the runner looks at the steady state only
-# when it polls, and an outage shorter than the first poll after the fault under load would
-# go unseen ("fault not observed", exit 1) whatever the injected fault.
-FAST_BEHAVIOUR = {"replacement_delay": "1s", "scale_up_delay": "1.2s", "promotion_delay": "0.4s",
-                  "failover_delay": "0.6s", "s3_replication_lag": "0.4s", "dynamodb_replication_lag": "0.4s",
-                  "rds_replica_lag": "0.4s", "dns_ttl": "0.4s", "restore_duration": "0.6s",
-                  "backup_duration": "0.3s", "copy_duration": "0.3s", "metric_interval": "0.25s"}
+# The bundled webshop estate, faster: the same resources and failure dynamics, every delay
+# of the simulator (drtool/sandbox/delays.py, AWS's figures at the sandbox's 1/30) shortened
+# by the same FAST_FACTOR, so a cell takes seconds. Each drill keeps its own `poll:` (a faster
+# poll multiplies its calls, and so the cells); its AWS-sized windows (`impact.within`,
+# `recovery.stable_for`) run on TIME_SCALE instead of the sandbox's 1/30
+# (drtool.run_types.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s. Instance replacement
+# stays above a second (7s / 6): the runner looks at the steady state only when it polls, and
+# an outage shorter than the first poll after the fault under load would go unseen ("fault
+# not observed", exit 1) whatever the injected fault.
+FAST_FACTOR = 1 / 6
+UNSCALED = ("tick", "metric_interval", "rds_replica_lag")    # resolutions and a published value, not waits
 FAST_POLL = "0.5s"        # only for a drill without its own `poll:`
 TIME_SCALE = 1 / 60
 # drtool retries a throttled or lost read after a full-jitter backoff of up to 0.5s x 2^n
@@ -92,11 +91,18 @@ class CellResult:
         return self.injected[0].operation if self.injected else "-"
 
 
+def fast_behaviour() -> dict[str, str]:
+    from drtool.sandbox.estate import Behaviour
+
+    return {key: f"{value * FAST_FACTOR:.4f}s" for key, value in Behaviour().model_dump().items()
+            if key not in UNSCALED}
+
+
 def prepare_drills(workdir: Path) -> dict[str, Path]:
     """Copies of every bundled drill on a fast copy of its estate (poll FAST_POLL)."""
     workdir.mkdir(parents=True, exist_ok=True)
     estate = yaml.safe_load((ROOT / "drtool" / "sandbox" / "estates" / "webshop.yaml").read_text())
-    estate["behaviour"].update(FAST_BEHAVIOUR)
+    estate["behaviour"] = {**(estate.get("behaviour") or {}), **fast_behaviour()}
     (workdir / "fast-webshop.yaml").write_text(yaml.safe_dump(estate))
     out = {}
     for drill in DRILLS:
@@ -117,9 +123,12 @@ def _target(sb: Any, injector: FaultInjector) -> Iterator[Any]:
     """`drtool.api.drill_target` on an already running sandbox, the fault hook composed in."""
     from drtool.api import sandbox_overrides
     from drtool.documents import load_drill, read_document
+    from drtool.runner import RunOptions  # its `scale` reads SANDBOX_TIME_SCALE of its module
 
     @contextlib.contextmanager
-    def drill_target(path: Any, *, sandbox: bool = False, profile: Any = None, region: Any = None) -> Iterator[Any]:
+    def drill_target(path: Any, *, sandbox: bool = False, profile: Any = None, region: Any = None,
+                     params: Any = None) -> Iterator[Any]:
+        assert not params, "the matrix runs drills without --param"
         _loaded, doc = read_document(path)
         config: Any = getattr(doc, "sandbox", None)     # every prepared drill has one
         drill = load_drill(path, overrides=sandbox_overrides(config.parameters, sb.values()))
@@ -136,7 +145,7 @@ def _target(sb: Any, injector: FaultInjector) -> Iterator[Any]:
         yield drill, session, "sandbox"
 
     with mock.patch("drtool.api.drill_target", drill_target), \
-            mock.patch("drtool.runner.SANDBOX_TIME_SCALE", TIME_SCALE):
+            mock.patch(f"{RunOptions.__module__}.SANDBOX_TIME_SCALE", TIME_SCALE):
         yield
 
 
