@@ -36,11 +36,14 @@ DRILLS = sorted(p for p in (ROOT / "drills").glob("*.yaml") if "kind: drill" in 
 # by the same FAST_FACTOR, so a cell takes seconds. Each drill keeps its own `poll:` (a faster
 # poll multiplies its calls, and so the cells); its AWS-sized windows (`impact.within`,
 # `recovery.stable_for`) run on TIME_SCALE instead of the sandbox's 1/30
-# (drtool.run_types.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s. Instance replacement
-# stays above a second (7s / 6): the runner looks at the steady state only when it polls, and
-# an outage shorter than the first poll after the fault under load would go unseen ("fault
-# not observed", exit 1) whatever the injected fault.
+# (drtool.run_types.SANDBOX_TIME_SCALE), e.g. stable_for 30s -> 0.5s. The delays that make an
+# outage (replacement, scale-up, promotion, Aurora failover) stay at least OUTAGE_FLOOR_S: the
+# runner looks at the steady state only when it polls, and an outage shorter than the first
+# poll after the fault under load would go unseen ("fault not observed", exit 1) whatever
+# the injected fault.
 FAST_FACTOR = 1 / 6
+OUTAGE_FLOOR_S = 1.0
+OUTAGES = ("replacement_delay", "scale_up_delay", "promotion_delay", "failover_delay")
 UNSCALED = ("tick", "metric_interval", "rds_replica_lag")    # resolutions and a published value, not waits
 FAST_POLL = "0.5s"        # only for a drill without its own `poll:`
 TIME_SCALE = 1 / 60
@@ -94,8 +97,8 @@ class CellResult:
 def fast_behaviour() -> dict[str, str]:
     from drtool.sandbox.estate import Behaviour
 
-    return {key: f"{value * FAST_FACTOR:.4f}s" for key, value in Behaviour().model_dump().items()
-            if key not in UNSCALED}
+    fast = {key: value * FAST_FACTOR for key, value in Behaviour().model_dump().items() if key not in UNSCALED}
+    return {key: f"{max(value, OUTAGE_FLOOR_S) if key in OUTAGES else value:.4f}s" for key, value in fast.items()}
 
 
 def prepare_drills(workdir: Path) -> dict[str, Path]:
