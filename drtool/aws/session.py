@@ -10,11 +10,13 @@ retries with tenacity only where it is safe (see `drtool.aws.retry`).
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from drtool.errors import UsageError
@@ -42,6 +44,20 @@ def role_session_name(run_id: str | None) -> str:
     if not run_id:
         return "drtool"
     return ("drtool-" + SESSION_NAME.sub("-", run_id))[:64]
+
+
+@dataclass(frozen=True)
+class AccountRole:
+    """How to act in a named account: the role to assume there (and its external id)."""
+
+    role_arn: str
+    external_id: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        """The 12-digit account of the role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`)."""
+        parts = self.role_arn.split(":")
+        return parts[4] if len(parts) > 5 else ""
 
 
 class AwsSession:
@@ -84,6 +100,9 @@ class AwsSession:
         self._lock = threading.RLock()
         self._account: str | None = None
         self.calls: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+        self.accounts: dict[str, AccountRole] = {}
+        self._children: dict[str, AwsSession] = {}
 
     @property
     def session_name(self) -> str:
@@ -91,11 +110,14 @@ class AwsSession:
         return self._fixed_name or role_session_name(self._run_id)
 
     def set_run_id(self, run_id: str) -> None:
-        """Name the role session after the run. Call it before the first client; if a role
-        session already exists under another name, the next client assumes the role anew."""
+        """Name the role session after the run (children too). Call it before the first
+        client; if a role session already exists under another name, the next client
+        assumes the role anew."""
         with self._lock:
             before = self.session_name
             self._run_id = run_id
+            for child in self._children.values():
+                child.set_run_id(run_id)
             if self._role_arn and self._session is not None and self.session_name != before:
                 self._session = None
                 self._clients.clear()
@@ -163,7 +185,50 @@ class AwsSession:
         return client
 
     def _count(self, model, **_: Any) -> None:
-        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+        with self._count_lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def assume(self, role_arn: str, *, external_id: str | None = None) -> AwsSession:
+        """A child session acting through `role_arn`, assumed with this session's
+        credentials (role chaining when this one is itself a role; AWS: "Role chaining"
+        caps each renewal at one hour, so the child asks for `min(duration, 3600)`).
+        It shares endpoint, retry policy, run id, client hook and call counter."""
+        with self._lock:
+            child = copy.copy(self)
+            chained = bool(self._role_arn)
+            child._base = self._boto_session()
+        child._role_arn = role_arn
+        child._external_id = external_id
+        child._fixed_name = self._fixed_name
+        if chained:
+            child.duration_seconds = min(self.duration_seconds, 3600)
+        child._session = None
+        child._clients = {}
+        child._lock = threading.RLock()
+        child._account = None
+        child.accounts = {}
+        child._children = {}
+        return child
+
+    def configure_accounts(self, accounts: dict[str, AccountRole]) -> None:
+        """Name the accounts steps may act in (a drill's `aws.accounts`)."""
+        with self._lock:
+            self.accounts = dict(accounts)
+            self._children.clear()
+
+    def for_account(self, name: str | None) -> AwsSession:
+        """This session for `None` (the drill's own account), else the cached child that
+        assumes the named account's role. An unknown name is a UsageError."""
+        if not name:
+            return self
+        with self._lock:
+            if name not in self._children:
+                role = self.accounts.get(name)
+                if role is None:
+                    known = ", ".join(sorted(self.accounts)) or "none"
+                    raise UsageError(f"unknown account {name!r}", f"name one of aws.accounts: {known}")
+                self._children[name] = self.assume(role.role_arn, external_id=role.external_id)
+            return self._children[name]
 
     def client(self, service: str, region: str | None = None):
         """A cached client for (service, region) that retries safe calls."""

@@ -32,6 +32,7 @@ class Verdict:
     reason: str
     newest_kind: str | None = None
     newest_ref: str | None = None
+    account: str | None = None   # set by the organization fan-out
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "region": self.region,
