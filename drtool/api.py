@@ -60,8 +60,11 @@ def make_session(drill: Drill | None = None, *, profile: str | None = None, regi
 
     aws = drill.doc.aws if drill is not None else None
     region = region or (drill.home_region if drill is not None else None)
-    return AwsSession(profile=profile or (aws.profile if aws else None), region=region,
-                      role_arn=aws.role_arn if aws else None, external_id=aws.external_id if aws else None)
+    session = AwsSession(profile=profile or (aws.profile if aws else None), region=region,
+                         role_arn=aws.role_arn if aws else None, external_id=aws.external_id if aws else None)
+    if drill is not None:
+        session.configure_accounts(drill.accounts)   # `account:` steps assume these roles
+    return session
 
 
 _SANDBOX_REF = re.compile(r"\$\{sandbox\.([A-Za-z0-9_.-]+)\}")
@@ -113,4 +116,6 @@ def drill_target(path: str | Path, *, sandbox: bool = False, profile: str | None
     with Sandbox.load(estate) as sb:          # entering starts it
         overrides = {**sandbox_overrides(doc.sandbox.parameters, sb.values()), **given}
         drill = load_drill(path, overrides=overrides)
-        yield drill, sb.session(region or drill.home_region), "sandbox"
+        session = sb.session(region or drill.home_region)
+        session.configure_accounts(drill.accounts)   # moto isolates accounts by assumed-role credentials
+        yield drill, session, "sandbox"

@@ -37,6 +37,12 @@ class StepContext:
     undoable: bool = True  # False for the scenario's own rollback steps: journaled, never undone
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     expires_at: float | None = None  # set on a run's contexts: changed resources get the expiry tags
+    account: str | None = None  # a name under the drill's aws.accounts; None: the drill's own account
+
+    def __post_init__(self) -> None:
+        """Act in `account`: `aws` becomes the session assuming that account's role."""
+        if self.account and hasattr(self.aws, "for_account"):
+            self.aws = self.aws.for_account(self.account)
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.aws.client(service, region or self.region)
@@ -63,13 +69,15 @@ class StepContext:
             raise ReadOnlyViolation(f"{self.step}: a probe tried to change something ({summary})")
         if not self.undoable:
             undo = None
-        if undo is not None and undo.region is None:
-            undo = UndoSpec(undo.name, undo.params, self.region, undo.account)
+        if undo is not None and (undo.region is None or undo.account is None):
+            undo = UndoSpec(undo.name, undo.params, undo.region or self.region, undo.account or self.account)
         intent = None
         if self.journal is not None:
+            where = {"account": self.account, "account_role_arn": getattr(self.aws, "role_arn", None)} \
+                if self.account else {}
             intent = self.journal.write("change.intent", step=self.step, summary=summary,
                                         region=self.region, resources=list(resources),
-                                        undo=undo.to_json() if undo else None)
+                                        undo=undo.to_json() if undo else None, **where)
         try:
             result = call()
         except BaseException as exc:

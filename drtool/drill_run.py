@@ -71,10 +71,10 @@ class DrillRun:
 
     # -- contexts ---------------------------------------------------------------------
     def context(self, region: str | None, step: str = "", read_only: bool = False,
-                undoable: bool = True) -> StepContext:
+                undoable: bool = True, account: str | None = None) -> StepContext:
         return StepContext(aws=self.session, clock=self.clock, region=region or self.plan.default_region,
                            run_id=self.run_id, step=step, journal=self.journal, read_only=read_only,
-                           drill=self.drill.name, undoable=undoable, expires_at=self.expires_at)
+                           drill=self.drill.name, undoable=undoable, expires_at=self.expires_at, account=account)
 
     # -- the one guaranteed path ------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -186,7 +186,7 @@ class DrillRun:
             self._manual(step)
             return
         ctx = self.context(step.region(self.plan.default_region), step.label,
-                           read_only=step.form != "action", undoable=undoable)
+                           read_only=step.form != "action", undoable=undoable, account=step.account)
         if step.form == "wait":
             self._wait(step, ctx, on_tick or (lambda: watch.tick_and_watch(self)))
             return

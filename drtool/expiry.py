@@ -184,5 +184,5 @@ def untag_undone(events: list[dict[str, Any]], session: Any, started: dict[str, 
         if e["event"] == "change.intent" and e["seq"] in done and e.get("resources"):
             region = e.get("region") or default or session.default_region
             ctx = StepContext(aws=session, clock=clock or SystemClock(), region=region, run_id=started["run_id"],
-                              drill=started.get("drill", ""))
+                              drill=started.get("drill", ""), account=e.get("account"))
             untag(ctx, e["resources"], (e.get("undo") or {}).get("name"))

@@ -32,6 +32,7 @@ class Plan:
     iam_actions: list[str] = field(default_factory=list)
     refused_by: list[str] = field(default_factory=list)  # the guardrail behind each refusal
     irreversible: list[tuple[str, str]] = field(default_factory=list)  # (step label, follow-up)
+    accounts: dict[str, str] = field(default_factory=dict)  # aws.accounts name -> account id it acts in
 
     def refuse(self, guardrail: str, message: str) -> None:
         self.refusals.append(message)
@@ -91,10 +92,16 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         listed = drill.doc.run.account_ids
         if listed and plan.account not in listed:
             plan.refuse("accounts", f"account {plan.account} is not in run.account_ids ({', '.join(listed)})")
+        _check_named_accounts(plan, session)
 
     if check_account and rails.stop_conditions:
-        for missing in _missing_alarms(session, [(c.alarm, c.region or region) for c in rails.stop_conditions]):
-            plan.refuse("stop_conditions", missing)
+        by_account: dict[str | None, list[tuple[str, str]]] = {}
+        for c in rails.stop_conditions:
+            by_account.setdefault(getattr(c, "account", None), []).append((c.alarm, c.region or region))
+        for account, alarms in by_account.items():
+            acting = _session(session, account)
+            for missing in _missing_alarms(acting, alarms):
+                plan.refuse("stop_conditions", missing + (f" (account {account})" if account else ""))
 
     _check_steps(plan, mode=mode, interactive=interactive, assume_manual=assume_manual)
     for step in drill.all_steps():
@@ -102,7 +109,7 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         if entry is None or step.form != "action":
             continue
         ctx = StepContext(aws=session, clock=clock, region=step.region(region) or region, run_id="plan",
-                          step=step.label, read_only=True, drill=drill.name)
+                          step=step.label, read_only=True, drill=drill.name, account=step.account)
         try:
             if step.targets is not None and entry.target_type:
                 plan.targets[step_key(step)] = resolve(ctx, entry.target_type, step.targets, rng)
@@ -174,6 +181,32 @@ def describe_irreversible(plan: Plan) -> list[str]:
     for label, how in plan.irreversible:
         lines += [f"    - {label}", f"      follow-up: {how}"]
     return lines
+
+
+def _session(session: Any, account: str | None) -> Any:
+    return session.for_account(account) if account and hasattr(session, "for_account") else session
+
+
+def _check_named_accounts(plan: Plan, session: Any) -> None:
+    """Every named account a step or stop condition acts in is asked who it is (STS
+    GetCallerIdentity through its role) and must be in `guardrails.accounts` (and
+    `run.account_ids` when set), like the drill's own account."""
+    from drtool.aws.errors import translate
+
+    rails, listed = plan.drill.doc.guardrails, plan.drill.doc.run.account_ids
+    for name in plan.drill.account_names():
+        if name is None:
+            continue
+        try:
+            account = _session(session, name).account_id()
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "sts:GetCallerIdentity", f"guardrails (account {name})") from exc
+        plan.accounts[name] = account
+        if rails.accounts is not None and account not in rails.accounts:
+            plan.refuse("accounts", f"account {account} ({name}) is not in guardrails.accounts "
+                                 f"({', '.join(rails.accounts)})")
+        if listed and account not in listed:
+            plan.refuse("accounts", f"account {account} ({name}) is not in run.account_ids ({', '.join(listed)})")
 
 
 def _missing_alarms(session: Any, alarms: list[tuple[str, str]]) -> list[str]:

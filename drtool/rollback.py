@@ -9,7 +9,7 @@ are idempotent by contract.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
         try:
             entry = UNDOS.get(item.undo.name)
             ctx: StepContext = make_context(item.undo.region)
+            if item.undo.account:                     # the account the change was made in
+                ctx = replace(ctx, account=item.undo.account)
             ctx.step = f"undo {item.undo.name}"
             detail = entry.func(ctx, entry.params.model_validate(item.undo.params))
         except ChangedSince as exc:
@@ -92,6 +94,8 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
     started = next((e for e in events if e["event"] == "run.started"), None)
     if started is None:
         raise DrillAborted(f"{journal_path}: no run.started event; not a drtool journal")
+    if hasattr(session, "configure_accounts"):
+        session.configure_accounts({**getattr(session, "accounts", {}), **journal_accounts(events, started)})
     journal = Journal(journal_path, clock)
     try:
         default = started.get("aws", {}).get("default_region")
@@ -108,3 +112,31 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
         journal.close()
     card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)
     return remaining, card
+
+
+def journal_accounts(events: list[dict[str, Any]], started: dict[str, Any]) -> dict[str, Any]:
+    """The named accounts a run changed, as `AccountRole`s: the role ARN from each change's
+    intent line, the external id (kept out of the journal) from the drill file."""
+    from drtool.aws.session import AccountRole
+
+    roles: dict[str, str] = {str(e["account"]): str(e["account_role_arn"]) for e in events
+             if e["event"] == "change.intent" and e.get("account") and e.get("account_role_arn")}
+    if not roles:
+        return {}
+    external = _external_ids(started.get("drill_path"))
+    return {name: AccountRole(arn, external.get(name)) for name, arn in roles.items()}
+
+
+def _external_ids(drill_path: str | None) -> dict[str, str]:
+    if not drill_path:
+        return {}
+    from drtool.documents import DrillDoc, read_document
+    from drtool.errors import DrToolError
+
+    try:
+        _loaded, doc = read_document(drill_path)
+    except (DrToolError, OSError):
+        return {}
+    if not isinstance(doc, DrillDoc):
+        return {}
+    return {name: a.external_id for name, a in doc.aws.accounts.items() if a.external_id}

@@ -23,7 +23,7 @@ def poll_checks(run: DrillRun, steps: list[Step], last: dict[str, Any]) -> bool:
     ok = True
     for step in steps:
         run.where = f"{step.phase} check {step.label}"
-        ctx = run.context(step.region(run.plan.default_region), step.label, read_only=True)
+        ctx = run.context(step.region(run.plan.default_region), step.label, read_only=True, account=step.account)
         result = step.entry.func(ctx, step.params)
         last[step_key(step)] = result
         if run.opts.on_poll is not None:

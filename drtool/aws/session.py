@@ -103,6 +103,8 @@ class AwsSession:
         self._count_lock = threading.Lock()
         self.accounts: dict[str, AccountRole] = {}
         self._children: dict[str, AwsSession] = {}
+        self._root: AwsSession = self
+        self.account_name: str | None = None   # the `aws.accounts` name a child acts for
 
     @property
     def session_name(self) -> str:
@@ -164,6 +166,9 @@ class AwsSession:
             import botocore.session
 
             core = botocore.session.Session(profile=self._profile)   # the profile's config (CA bundle, ...)
+        # Share the base session's model loader: parsing service models is the costly part
+        # of a first client, and a fan-out opens one role session per account.
+        core.register_component("data_loader", self._base._session.get_component("data_loader"))
         # A botocore session's credentials, once set, are what its clients sign with.
         core._credentials = RefreshableCredentials.create_from_metadata(
             metadata=refresh(), refresh_using=refresh, method="assume-role")
@@ -208,7 +213,13 @@ class AwsSession:
         child._account = None
         child.accounts = {}
         child._children = {}
+        child.account_name = None
         return child
+
+    @property
+    def role_arn(self) -> str | None:
+        """The role this session assumes, if any."""
+        return self._role_arn
 
     def configure_accounts(self, accounts: dict[str, AccountRole]) -> None:
         """Name the accounts steps may act in (a drill's `aws.accounts`)."""
@@ -217,18 +228,22 @@ class AwsSession:
             self._children.clear()
 
     def for_account(self, name: str | None) -> AwsSession:
-        """This session for `None` (the drill's own account), else the cached child that
-        assumes the named account's role. An unknown name is a UsageError."""
+        """The drill's own session for `None`, else the cached child that assumes the
+        named account's role (asked of a child, its root answers). Unknown: UsageError."""
+        root = self._root
         if not name:
-            return self
-        with self._lock:
-            if name not in self._children:
-                role = self.accounts.get(name)
+            return root
+        with root._lock:
+            if name not in root._children:
+                role = root.accounts.get(name)
                 if role is None:
-                    known = ", ".join(sorted(self.accounts)) or "none"
+                    known = ", ".join(sorted(root.accounts)) or "none"
                     raise UsageError(f"unknown account {name!r}", f"name one of aws.accounts: {known}")
-                self._children[name] = self.assume(role.role_arn, external_id=role.external_id)
-            return self._children[name]
+                child = root.assume(role.role_arn, external_id=role.external_id)
+                child._root = root
+                child.account_name = name
+                root._children[name] = child
+            return root._children[name]
 
     def client(self, service: str, region: str | None = None):
         """A cached client for (service, region) that retries safe calls."""

@@ -35,6 +35,7 @@ class Step:
     targets: TargetSelector | None
     timeout: float | None
     where: str                     # file:line of the step, for messages
+    account: str | None = None     # a name under the drill's aws.accounts; None: the drill's own
 
     @property
     def entry(self):  # noqa: ANN201 - registry Entry
@@ -75,6 +76,19 @@ class Drill:
         if self.doc.objectives is None:
             raise ValueError(f"drill {self.name} has no objectives")
         return self.doc.objectives
+
+    @property
+    def accounts(self) -> dict[str, Any]:
+        """Named accounts (`aws.accounts`) as `AccountRole`s, for `AwsSession.configure_accounts`."""
+        from drtool.aws.session import AccountRole
+
+        return {name: AccountRole(a.role_arn, a.external_id) for name, a in self.doc.aws.accounts.items()}
+
+    def account_names(self) -> list[str | None]:
+        """None (the drill's own account) and every named account a step or stop condition uses."""
+        used = {s.account for s in self.all_steps() if s.account} | \
+            {getattr(c, "account", None) for c in self.doc.guardrails.stop_conditions} - {None}
+        return [None, *sorted(used)]
 
     def all_steps(self) -> list[Step]:
         return [s for phase in PHASES for s in self.steps.get(phase, [])]
@@ -159,8 +173,10 @@ class Binder:
         line, _col = loaded.mark(base)
         where = f"{loaded.file}:{line}"
         label = step.name or (step.ref if step.form != "manual" else f"manual: {step.ref[:40]}")
+        account = self._account(step, base)
         if step.form == "manual":
-            return Step(phase, index, "manual", str(bound.get("manual")), label, None, None, step.timeout, where)
+            return Step(phase, index, "manual", str(bound.get("manual")), label, None, None, step.timeout, where,
+                        account)
         registry = ACTIONS if step.form == "action" else PROBES
         if step.form != "check" and phase in CHECK_PHASES:
             problems.append(loaded.problem((*base, step.form),
@@ -192,4 +208,15 @@ class Binder:
                 problems.extend(pydantic_problems(loaded, exc, (*base, "targets"), skip_placeholders=values is None))
         self._location_problems(params, (*base, "with"))
         self._location_problems(targets, (*base, "targets"))
-        return Step(phase, index, step.form, step.ref, label, params, targets, step.timeout, where)
+        return Step(phase, index, step.form, step.ref, label, params, targets, step.timeout, where, account)
+
+    def _account(self, step: StepDoc, base: tuple) -> str | None:
+        """The step's bound account name; a name the drill's `aws.accounts` lacks is a problem."""
+        if step.account is None or PLACEHOLDER.fullmatch(step.account):
+            return None   # unbound (a scenario checked alone)
+        known = _raw_at(self.drill.data, ("aws", "accounts")) if self.drill is not None else None
+        if self.drill is not None and not (isinstance(known, dict) and step.account in known):
+            names = ", ".join(sorted(known)) if isinstance(known, dict) and known else "none"
+            self.problems.append(self.loaded.problem((*base, "account"), (
+                f"account {step.account!r} is not under the drill's aws.accounts (known: {names})")))
+        return step.account

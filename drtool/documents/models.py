@@ -93,6 +93,9 @@ class StepDoc(Strict):
     timeout: PositiveDuration | Placeholder | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     targets: dict[str, Any] | None = None
+    account: Name | Placeholder | None = Field(default=None, description=(
+        "act in this account: a name under the drill's `aws.accounts` (usually `${param}` the drill binds); "
+        "default: the drill's own account"))
 
     @model_validator(mode="after")
     def _one_form(self) -> StepDoc:
@@ -159,6 +162,7 @@ class Objectives(Strict):
 class StopCondition(Strict):
     alarm: str
     region: Region | None = None
+    account: Name | None = Field(default=None, description="a name under `aws.accounts` (default: the drill's own)")
 
 
 class Guardrails(Strict):
@@ -175,11 +179,24 @@ class Schedule(Strict):
     every: PositiveDuration
 
 
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+
+
+class AccountRoleDoc(Strict):
+    """Another account a step may act in: the role drtool assumes there."""
+
+    role_arn: str = Field(pattern=ROLE_ARN)
+    external_id: str | None = None
+
+
 class AwsConfig(Strict):
     profile: str | None = None
     region: Region | None = None
-    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    role_arn: str | None = Field(default=None, pattern=ROLE_ARN)
     external_id: str | None = None
+    accounts: dict[Name, AccountRoleDoc] = Field(default_factory=dict, description=(
+        "named accounts steps, probes and stop conditions may act in (`account: NAME`), each through its role, "
+        "assumed with the drill's own credentials"))
 
 
 class RunConfig(Strict):
@@ -229,6 +246,15 @@ class DrillDoc(Strict):
     posture: Posture | None = None
     impact: Impact | None = Field(default=None, description="overrides the scenario's `impact:`")
     recovery: Recovery = Field(default_factory=Recovery)
+
+    @model_validator(mode="after")
+    def _known_accounts(self) -> DrillDoc:
+        for condition in self.guardrails.stop_conditions:
+            if condition.account and condition.account not in self.aws.accounts:
+                known = ", ".join(sorted(self.aws.accounts)) or "none"
+                raise ValueError(f"stop condition {condition.alarm}: account {condition.account!r} is not under "
+                                 f"aws.accounts (known: {known})")
+        return self
 
 
 MODELS: dict[str, type[ScenarioDoc] | type[DrillDoc]] = {"scenario": ScenarioDoc, "drill": DrillDoc}
