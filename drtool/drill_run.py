@@ -66,8 +66,12 @@ class DrillRun:
         self.workaround = WorkaroundTrack(self)
         self._runner_thread = threading.current_thread()
         rails = drill.doc.guardrails
-        self.stop_conditions: list[tuple[str, str | None]] = [
-            (c.alarm, c.region or plan.default_region) for c in rails.stop_conditions]
+        self.stop_conditions: list[tuple[str, str | None]] = []   # in the drill's own account
+        self.account_stop_conditions: dict[str, list[tuple[str, str | None]]] = {}   # aws.accounts name -> ...
+        for c in rails.stop_conditions:
+            account = getattr(c, "account", None)
+            where = self.account_stop_conditions.setdefault(account, []) if account else self.stop_conditions
+            where.append((c.alarm, c.region or plan.default_region))
 
     # -- contexts ---------------------------------------------------------------------
     def context(self, region: str | None, step: str = "", read_only: bool = False,
@@ -131,10 +135,12 @@ class DrillRun:
             raise DrillStop("aborted", f"time limit {limit:g}s exceeded")
         if threading.current_thread() is self._runner_thread:
             self.workaround.raise_if_failed()
-        if self.stop_conditions:
+        if self.stop_conditions or self.account_stop_conditions:
             from drtool.aws.cloudwatch import alarms_in_alarm
 
-            firing = alarms_in_alarm(self.session, self.stop_conditions)
+            firing = alarms_in_alarm(self.session, self.stop_conditions) if self.stop_conditions else []
+            for account, conditions in self.account_stop_conditions.items():
+                firing += alarms_in_alarm(self.session.for_account(account), conditions)
             if firing:
                 raise DrillStop("aborted", f"stop condition: alarm {', '.join(firing)} in ALARM")
 
