@@ -184,3 +184,20 @@ def test_an_unknown_account_name_is_a_document_problem(tmp_path):
     [checked] = validate([tmp_path / "drills" / "cross-account.yaml"])
     assert any("account 'dns' is not under the drill's aws.accounts (known: backup, networking)" in p.message
                for p in checked.problems), checked.problems
+
+
+def test_permissions_prints_one_policy_per_account(tmp_path, capsys):
+    import json
+
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "scenarios" / "cross-account-failover.yaml").write_text(SCENARIO)
+    (tmp_path / "drills" / "cross-account.yaml").write_text(DRILL % "")
+    assert invoke(["permissions", str(tmp_path / "drills" / "cross-account.yaml")]) == 0
+    data = json.loads(capsys.readouterr().out)["accounts"]
+    assert [(a["account"], a["role_arn"]) for a in data] == [
+        (None, None), ("networking", "arn:aws:iam::111111111111:role/drtool")]
+    actions = [{x for s in a["policy"]["Statement"] for x in s["Action"]} for a in data]
+    assert "ec2:StopInstances" in actions[0] and "sts:AssumeRole" in actions[0]
+    assert not any(x.startswith("route53:") for x in actions[0])
+    assert "route53:ChangeResourceRecordSets" in actions[1] and "ec2:StopInstances" not in actions[1]
