@@ -86,8 +86,8 @@ class Drill:
 
     def account_names(self) -> list[str | None]:
         """None (the drill's own account) and every named account a step or stop condition uses."""
-        used = {s.account for s in self.all_steps() if s.account} | \
-            {getattr(c, "account", None) for c in self.doc.guardrails.stop_conditions} - {None}
+        used: set[str] = {s.account for s in self.all_steps() if s.account}
+        used |= {str(c.account) for c in self.doc.guardrails.stop_conditions if getattr(c, "account", None)}
         return [None, *sorted(used)]
 
     def all_steps(self) -> list[Step]:
