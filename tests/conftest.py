@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 
@@ -17,6 +18,30 @@ FAKE_ENV = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
+
+
+def _moto_installed() -> bool:
+    try:
+        return importlib.util.find_spec("moto") is not None
+    except ImportError:
+        return False
+
+
+MOTO = _moto_installed()
+# Fixtures that start moto: a test using any of them (directly or through another fixture)
+# needs the sandbox extra. Tests that start a Sandbox themselves carry @pytest.mark.moto.
+MOTO_FIXTURES = {"aws", "moto_server", "truth_sandbox"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every moto-needing test `moto`; without moto (a venv with only `.[test]`) skip
+    them with a visible reason, so the rest proves the live commands never need moto."""
+    skip = pytest.mark.skip(reason="needs moto: install drtool[sandbox] (pip install '.[sandbox]')")
+    for item in items:
+        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.moto)
+        if not MOTO and item.get_closest_marker("moto") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,9 @@ def command(results: str, drill_name: str) -> int:
     from drtool.cli.execute import execute_run
     from drtool.documents import bundled_dir
     from drtool.errors import UsageError
+    from drtool.sandbox import require_moto
+
+    require_moto()  # exit 2 before anything else when the extra is missing
 
     drill = bundled_dir("drills") / drill_name
     if not drill.is_file():

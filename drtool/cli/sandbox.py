@@ -21,9 +21,10 @@ def up(estate: str) -> int:
     import signal
     import threading
 
-    from drtool.sandbox import Sandbox
+    from drtool.sandbox import Sandbox, require_moto
 
-    sandbox = Sandbox.load(estate)
+    sandbox = Sandbox.load(estate)   # a bad estate is exit 2 with or without the extra
+    require_moto()  # exit 2 before starting anything when the extra is missing
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from drtool.errors import DrToolError
+from drtool.errors import DrToolError, UsageError
 from drtool.sandbox.estate import Estate, Truth, load_estate
 
-__all__ = ["Sandbox", "SandboxError", "Estate", "Truth", "load_estate"]
+__all__ = ["Sandbox", "SandboxError", "SandboxMissing", "Estate", "Truth", "load_estate", "require_moto"]
 
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -33,6 +33,28 @@ _active: Sandbox | None = None
 
 class SandboxError(DrToolError):
     """The sandbox could not start (exit 3)."""
+
+
+class SandboxMissing(UsageError):
+    """The sandbox extra (moto) is not installed (exit 2)."""
+
+
+def require_moto() -> None:
+    """Raise SandboxMissing unless moto's server (the `drtool[sandbox]` extra) is installed."""
+    missing = [name for name in ("moto", "flask") if not _installed(name)]
+    if missing:
+        raise SandboxMissing(f"the offline sandbox needs {' and '.join(missing)}, which is not installed: "
+                             "install drtool[sandbox]",
+                             'pip install "drtool[sandbox]" (in a checkout: pip install ".[sandbox]")')
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
 
 
 class Sandbox:
@@ -64,6 +86,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         global _active
+        require_moto()
         with _ACTIVE_GUARD:
             if _active is not None:
                 raise SandboxError("a sandbox is already running in this process",

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 
 from drtool.cli import invoke
 from tests.sandbox.helpers import TRUTH_ESTATE, get
@@ -24,6 +25,7 @@ def test_unknown_estate_is_a_usage_error(capsys):
     assert "no estate" in capsys.readouterr().err
 
 
+@pytest.mark.moto
 def test_up_prints_exports_serves_and_stops_on_sigterm():
     proc = subprocess.Popen([sys.executable, "-m", "drtool", "sandbox", "up", "--estate", str(TRUTH_ESTATE)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -16,6 +16,8 @@ from botocore.config import Config
 
 from drtool.sandbox import moto_internals as mi
 
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
+
 ACCOUNT, EAST, WEST = "123456789012", "us-east-1", "us-west-2"
 
 

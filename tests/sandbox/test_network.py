@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.sandbox.helpers import TOLERANCE, assert_timing, blackhole, elapsed_until, get, restore
+
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
 
 
 def test_blackholed_az_members_turn_unhealthy_and_are_replaced_in_other_azs(truth_sandbox):

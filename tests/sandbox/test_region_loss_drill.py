@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from drtool.api import drill_target
 from drtool.runner import RunOptions, run_drill
+
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
 
 ROOT = Path(__file__).resolve().parents[2]
 

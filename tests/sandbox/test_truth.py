@@ -14,6 +14,8 @@ import pytest
 
 from tests.sandbox.helpers import TOLERANCE, assert_timing, elapsed_until, get
 
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
+
 
 def test_terminated_member_is_replaced_after_the_delay_in_a_reachable_subnet(truth_sandbox):
     sb = truth_sandbox

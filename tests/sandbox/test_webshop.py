@@ -10,6 +10,8 @@ import pytest
 
 from tests.sandbox.helpers import get
 
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
+
 TAGS = {"app": "shop", "drill": "allowed"}
 
 
