@@ -141,12 +141,12 @@ def main() -> None:
     from moto import mock_aws
 
     from drtool.aws.session import AwsSession
-    from drtool.fakes.aws_backup import install
+    from drtool.sandbox.fakes.backup_api import FakeBackup
+    from drtool.sandbox.fakes.in_process import serving
     from drtool.timing import SystemClock
 
-    with mock_aws():
+    with mock_aws(), serving(FakeBackup(SystemClock(), {"backup": 0, "copy": 0, "restore": 0})) as fake:
         aws = AwsSession(region=PRIMARY)
-        fake = install(aws, SystemClock(), {"backup": 0, "copy": 0, "restore": 0})
         t0 = time.perf_counter()
         estate = build_estate(aws, fake, args.volumes, args.tables, args.dbs)
         setup_s = time.perf_counter() - t0

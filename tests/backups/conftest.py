@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drtool.context import StepContext
+from drtool.sandbox.fakes import in_process  # registers with botocore before any session exists
 from drtool.journal import Journal
 from drtool.timing import FakeClock
 from tests.backups.helpers import DR, PRIMARY
@@ -17,14 +18,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def fake_backup(session, clock):
-    """AWS Backup faked on the test's AwsSession (moto 5.2.1 answers 404 for jobs and
+    """The fake AWS Backup served to in-process moto (moto 5.2 answers 404 for jobs and
     recovery points), with a vault named Default in both test regions."""
-    from drtool.fakes.aws_backup import install
+    from drtool.sandbox.fakes.backup_api import FakeBackup
 
-    fake = install(session, clock, {"backup": 60, "copy": 120, "restore": 300})
-    for region in (PRIMARY, DR):
-        session.client("backup", region).create_backup_vault(BackupVaultName="Default")
-    return fake
+    with in_process.serving(FakeBackup(clock, {"backup": 60, "copy": 120, "restore": 300})) as fake:
+        for region in (PRIMARY, DR):
+            session.client("backup", region).create_backup_vault(BackupVaultName="Default")
+        yield fake
 
 
 @pytest.fixture

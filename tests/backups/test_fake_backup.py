@@ -11,7 +11,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from drtool.fakes.aws_backup import install
+from drtool.sandbox.fakes.backup_api import FakeBackup
+from drtool.sandbox.fakes.in_process import serving
 from drtool.timing import FakeClock
 from tests.backups import helpers as h
 from tests.backups.helpers import DR, PRIMARY
@@ -132,19 +133,20 @@ def test_a_failed_native_call_fails_the_job(session, fake_backup, clock):
     assert described["StatusMessage"].startswith("TableNotFoundException")
 
 
-def test_install_on_a_plain_boto3_client_and_on_a_boto3_session(aws):
+def test_any_client_sees_the_fake_and_moto_keeps_the_rest(aws):
+    """Served at the HTTP layer: a plain boto3 client and a boto3 Session's client both see
+    the fake's jobs, while vault calls still reach moto."""
     clock = FakeClock()
     client = boto3.client("backup", PRIMARY)
     client.create_backup_vault(BackupVaultName="Default")
-    fake = install(client, clock, {"backup": 0})
-    vol = h.volume()
-    job = client.start_backup_job(BackupVaultName="Default", ResourceArn=h.volume_arn(vol), IamRoleArn=ROLE)
-    assert client.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
-    assert len(fake.recovery_points) == 1
-
-    session = boto3.Session(region_name=PRIMARY)
-    install(session, clock, {"backup": 0})
-    other = session.client("backup")
-    assert other.list_recovery_points_by_backup_vault(BackupVaultName="Default")["RecoveryPoints"] == []
-    with pytest.raises(TypeError):
-        install(object(), clock)
+    with serving(FakeBackup(clock, {"backup": 0})) as fake:
+        vol = h.volume()
+        job = client.start_backup_job(BackupVaultName="Default", ResourceArn=h.volume_arn(vol), IamRoleArn=ROLE)
+        assert client.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
+        assert list(fake.recovery_points) == [job["RecoveryPointArn"]]
+        other = boto3.Session(region_name=PRIMARY).client("backup")
+        point = other.describe_recovery_point(BackupVaultName="Default", RecoveryPointArn=job["RecoveryPointArn"])
+        assert point["ResourceArn"] == h.volume_arn(vol) and point["ResourceType"] == "EBS"
+        assert [v["BackupVaultName"] for v in other.list_backup_vaults()["BackupVaultList"]] == ["Default"]
+    with pytest.raises(client.exceptions.ClientError, match="Not yet implemented|404"):
+        client.list_backup_jobs()
