@@ -108,16 +108,20 @@ class Sandbox:
         werkzeug.setLevel(logging.CRITICAL)
 
         from drtool.sandbox import moto_internals as mi
+        from drtool.sandbox.fakes.rest_json import RestJsonFake
         from drtool.sandbox.http_endpoints import Endpoints
         from drtool.sandbox.provision import Provisioner
+        from drtool.sandbox.server import locked_server, reset_moto
         from drtool.sandbox.simulator import Simulator
 
-        self._server = mi.locked_server(self._lock)
+        self._server = locked_server(self._lock)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._url = f"http://{host}:{port}"
+        self._backup = self._make_backup_fake()
+        self._server.fakes.mount(RestJsonFake("backup", self._backup))
         with self._lock:
-            mi.reset_moto()
+            reset_moto()
             mi.install_patches(self.estate.account, list(self.estate.regions))
         self._provisioned = Provisioner(self.estate, self._url, self._lock).run()
         hosts = {dns: region for dns, region in self._provisioned.load_balancer_regions.items()}
@@ -126,7 +130,6 @@ class Sandbox:
         self._simulator.start()
         self._http = Endpoints(lambda: self._simulator.snapshot)
         self._http.start()
-        self._backup = self._make_backup_fake()
 
     def stop(self) -> None:
         """Stop the simulator, the endpoints and the moto server; undo the moto patches."""
@@ -172,7 +175,7 @@ class Sandbox:
 
     @property
     def backup(self) -> Any:
-        """The shared fake AWS Backup service (drtool.fakes.aws_backup.FakeBackup), or None."""
+        """The fake AWS Backup service the server serves (drtool.sandbox.fakes.backup_api.FakeBackup)."""
         return self._backup
 
     @property
@@ -187,17 +190,12 @@ class Sandbox:
                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
 
     def session(self, region: str | None = None) -> Any:
-        """A drtool AwsSession on the sandbox (explicit fake credentials; fake AWS Backup installed)."""
+        """A drtool AwsSession on the sandbox (explicit fake credentials). The server serves
+        the fake AWS Backup to it, as to any client."""
         from drtool.aws.session import AwsSession
 
-        fake = self._backup
-
-        def attach_backup(service: str, client: Any) -> None:
-            if fake is not None and service == "backup":
-                fake.attach(client)
-
         return AwsSession(region=region or self.estate.primary_region, endpoint_url=self.endpoint_url,
-                          credentials=dict(FAKE_CREDENTIALS), isolated=True, on_client=attach_backup)
+                          credentials=dict(FAKE_CREDENTIALS), isolated=True)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A plain boto3 client on the sandbox (for tests and scripts); reads no AWS config."""
@@ -234,10 +232,7 @@ class Sandbox:
     def _make_backup_fake(self) -> Any:
         """One fake AWS Backup for every session of this sandbox; its own native calls carry
         a header so the sandbox does not add restore time on top of the job's duration."""
-        try:
-            from drtool.fakes.aws_backup import FakeBackup
-        except ImportError:  # pragma: no cover - the fake ships with drtool
-            return None
+        from drtool.sandbox.fakes.backup_api import FakeBackup
         from drtool.timing import SystemClock
 
         t = self.truth

@@ -32,44 +32,6 @@ def _naive_utc(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, tz=UTC).replace(tzinfo=None)
 
 
-# --------------------------------------------------------------------------- server
-
-def locked_server(lock: threading.RLock) -> Any:
-    """A ThreadedMotoServer on 127.0.0.1:<free port> whose every request holds `lock`,
-    so the simulator never changes moto state in the middle of a request."""
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import make_server
-
-    class _LockedServer(ThreadedMotoServer):
-        def _server_entry(self) -> None:
-            app = DomainDispatcherApplication(create_backend_app)
-
-            def locked_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-                with lock:
-                    _REQUEST.native = environ.get("HTTP_" + NATIVE_HEADER.upper().replace("-", "_")) == "1"
-                    body = app(environ, start_response)
-                    try:
-                        return list(body)
-                    finally:
-                        close = getattr(body, "close", None)
-                        if close is not None:
-                            close()
-
-            self._server = make_server(self._ip_address, self._port, locked_app, True)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return _LockedServer(ip_address="127.0.0.1", port=0, verbose=False)
-
-
-def reset_moto() -> None:
-    """Forget every account and region (what POST /moto-api/reset does)."""
-    from moto.moto_api._internal.models import moto_api_backend
-
-    moto_api_backend.reset()
-
-
 def _ec2(account: str, region: str) -> Any:
     from moto.ec2.models import ec2_backends
 
@@ -135,6 +97,11 @@ class _PatchState:
 
 _STATE = _PatchState()
 _REQUEST = threading.local()
+
+
+def mark_request(*, native: bool) -> None:
+    """Called by the server per request: is it a fake's own native call?"""
+    _REQUEST.native = native
 
 
 def _timed(account: str, region: str) -> bool:

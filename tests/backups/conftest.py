@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drtool.context import StepContext
-from drtool.sandbox.fakes import in_process  # registers with botocore before any session exists
 from drtool.journal import Journal
+from drtool.sandbox.fakes import in_process  # registers with botocore before any session exists
 from drtool.timing import FakeClock
 from tests.backups.helpers import DR, PRIMARY
 

@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 
 from drtool.sandbox import moto_internals as mi
+from drtool.sandbox.server import locked_server, reset_moto
 
 pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
 
@@ -51,7 +52,7 @@ def _group(region, desired=2):
 
 def test_locked_server_holds_the_lock_per_request_and_reset_forgets_state():
     lock = threading.RLock()
-    server = mi.locked_server(lock)
+    server = locked_server(lock)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
@@ -65,7 +66,7 @@ def test_locked_server_holds_the_lock_per_request_and_reset_forgets_state():
             assert not done.wait(0.3)  # the request waits for the lock
         assert done.wait(5)
         with lock:
-            mi.reset_moto()
+            reset_moto()
         assert s3.list_buckets()["Buckets"] == []
     finally:
         server.stop()
@@ -74,7 +75,7 @@ def test_locked_server_holds_the_lock_per_request_and_reset_forgets_state():
 def test_native_header_skips_the_simulated_restore_time(aws):
     """Calls marked with NATIVE_HEADER (the AWS Backup fake's own) restore at once."""
     mi.install_patches(ACCOUNT, [EAST])
-    server = mi.locked_server(threading.RLock())
+    server = locked_server(threading.RLock())
     server.start()
     try:
         host, port = server.get_host_and_port()

@@ -153,3 +153,17 @@ def test_sandbox_clients_ignore_the_users_aws_profile(webshop, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
     sts = isolated_session("us-east-1").client("sts", endpoint_url=webshop.endpoint_url)
     assert sts.get_caller_identity()["Account"] == "123456789012"
+
+
+def test_the_server_serves_aws_backup_to_any_client(webshop):
+    """The fake AWS Backup sits in front of moto in the server: a plain boto3 client (as
+    the AWS CLI would, with --endpoint-url) sees its jobs; vault calls stay moto's."""
+    plain = webshop.client("backup")
+    assert [v["BackupVaultName"] for v in plain.list_backup_vaults()["BackupVaultList"]] == ["Default"]
+    table = webshop.client("dynamodb").list_tables()["TableNames"][0]
+    arn = webshop.client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"]
+    job = plain.start_backup_job(BackupVaultName="Default", ResourceArn=arn,
+                                 IamRoleArn="arn:aws:iam::123456789012:role/backup")
+    seen = webshop.session().client("backup").describe_backup_job(BackupJobId=job["BackupJobId"])
+    assert seen["ResourceArn"] == arn and seen["ResourceType"] == "DynamoDB"
+    assert job["BackupJobId"] in webshop.backup.jobs

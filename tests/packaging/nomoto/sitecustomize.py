@@ -2,6 +2,7 @@
 import sys
 from importlib.abc import MetaPathFinder
 
+
 class _Block(MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("moto", "flask", "flask_cors"):
