@@ -17,7 +17,7 @@ from drtool.durations import parse_duration
 from drtool.sandbox.delays import derived, sandbox_seconds
 
 ESTATES_DIR = Path(__file__).parent / "estates"
-DEFAULT_ACCOUNT = "123456789012"  # moto's default account; the only one the sandbox serves
+DEFAULT_ACCOUNT: Literal["123456789012"] = "123456789012"  # moto's default account; the only one the sandbox serves
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 _DERIVED = derived()
@@ -189,7 +189,9 @@ class Estate(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Estate:
         regions = set(self.regions)
-        for item in [*self.groups, *self.databases, *self.clusters, *self.buckets, *self.tables, *self.alarms]:
+        located: list[AutoScalingGroup | DbInstance | Cluster | Bucket | Table | AlarmSpec] = [
+            *self.groups, *self.databases, *self.clusters, *self.buckets, *self.tables, *self.alarms]
+        for item in located:
             if item.region not in regions:
                 raise ValueError(f"{item.name}: region {item.region} is not in regions")
         for table in self.tables:

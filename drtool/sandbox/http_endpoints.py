@@ -27,9 +27,10 @@ class Endpoints:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() first"
+        if self._server is None:
+            raise RuntimeError("the endpoints are not running: start() first")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> str:
         snapshot = self._snapshot

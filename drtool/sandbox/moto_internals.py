@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from drtool.timing import to_epoch
-
 GLOBAL = "aws"  # moto's region key for its global services (S3, Route 53)
 NATIVE_HEADER = "x-drtool-sandbox-native"  # marks calls a fake makes on its own behalf
 PENDING = "Pending"
 IN_SERVICE = "InService"
+
+
+def _epoch(value: datetime) -> float:
+    """Epoch seconds of a moto timestamp (naive UTC or aware); moto always sets them."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _naive_utc(epoch_s: float) -> datetime:
@@ -555,7 +558,7 @@ def object_versions(account: str, bucket: str) -> list[ObjectVersion]:
     found = _s3(account).buckets.get(bucket)
     if found is None:
         return []
-    return [ObjectVersion(name, str(v.version_id), to_epoch(v.last_modified))
+    return [ObjectVersion(name, str(v.version_id), _epoch(v.last_modified))
             for name, versions in found.keys.iterlists() for v in versions if isinstance(v, FakeKey)]
 
 
@@ -600,7 +603,7 @@ def stream_records(account: str, region: str, table: str, after: int | None) -> 
     for item in shard.items[start:]:
         data = item.record["dynamodb"]
         records.append(StreamRecord(int(data["SequenceNumber"]), item.record["eventName"], data["Keys"],
-                                    data.get("NewImage"), to_epoch(data["ApproximateCreationDateTime"])))
+                                    data.get("NewImage"), _epoch(data["ApproximateCreationDateTime"])))
     return records
 
 
@@ -706,7 +709,7 @@ def datapoints(account: str, region: str, namespace: str, name: str,
 
     wanted = set(dimensions)
     after = _naive_utc(since)
-    return [(to_epoch(d.timestamp), d.value) for d in list(_cloudwatch(account, region).metric_data)
+    return [(_epoch(d.timestamp), d.value) for d in list(_cloudwatch(account, region).metric_data)
             if isinstance(d, MetricDatum) and d.namespace == namespace and d.name == name
             and _naive(d.timestamp) > after and {(x.name, x.value) for x in d.dimensions} == wanted]
 

@@ -196,6 +196,8 @@ class Provisioner:
                                         "ResourceRecords": [{"Value": record.value}]}))
                 continue
             for role, target in (("PRIMARY", record.primary), ("SECONDARY", record.secondary)):
+                if target is None:  # the estate model requires both when there is no value
+                    continue
                 rrset = {"Name": record.name, "Type": record.type, "TTL": ttl, "SetIdentifier": role.lower(),
                          "Failover": role, "ResourceRecords": [{"Value": target.value}]}
                 if target.health_check:
