@@ -328,4 +328,5 @@ def test_cloudwatch_alarm_views_metrics_and_state(aws):
 def test_epoch_reads_naive_utc():
     from datetime import UTC, datetime
 
-    assert mi.to_epoch(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert mi._epoch(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert mi._epoch(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, tzinfo=UTC).timestamp()
