@@ -13,10 +13,17 @@ from typing import Any
 import pytest
 
 TRUTH_ESTATE = Path(__file__).parent / "truth-estate.yaml"
-TOLERANCE = 0.5  # seconds: measured timings must be within this of the truth
+POLL = 0.05  # seconds between a test's polls (elapsed_until)
 
 
-def elapsed_until(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> float:
+def tolerance(truth: Any) -> float:
+    """How far a measured timing may sit from the truth, from the sandbox's own delay table:
+    its coarsest step (metric sampling and alarm evaluation, or ten simulator ticks when
+    larger: a change lands on a tick and the lock may delay it) plus one poll of the test."""
+    return max(truth.metric_interval, 10 * truth.tick) + POLL
+
+
+def elapsed_until(condition: Callable[[], Any], timeout: float = 10.0, interval: float = POLL) -> float:
     """Seconds (monotonic, from now) until `condition()` is truthy; fails the test on timeout."""
     started = time.monotonic()
     while True:
@@ -27,10 +34,12 @@ def elapsed_until(condition: Callable[[], Any], timeout: float = 10.0, interval:
         time.sleep(interval)
 
 
-def assert_timing(what: str, measured: float, truth: float) -> None:
-    """Measured within TOLERANCE of the truth (printed, so `pytest -s` shows the accuracy)."""
-    print(f"timing {what}: measured {measured:.3f}s, truth {truth:.3f}s, error {measured - truth:+.3f}s")
-    assert abs(measured - truth) <= TOLERANCE, f"{what}: measured {measured:.3f}s vs truth {truth:.3f}s"
+def assert_timing(what: str, measured: float, truth: float, table: Any) -> None:
+    """Measured within `tolerance(table)` of the truth (printed: `pytest -s` shows the accuracy)."""
+    allowed = tolerance(table)
+    print(f"timing {what}: measured {measured:.3f}s, truth {truth:.3f}s, error {measured - truth:+.3f}s "
+          f"(allowed {allowed:.2f}s)")
+    assert abs(measured - truth) <= allowed, f"{what}: measured {measured:.3f}s vs truth {truth:.3f}s"
 
 
 def get(url: str) -> tuple[int, dict[str, Any]]:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.sandbox.helpers import TOLERANCE, assert_timing, blackhole, elapsed_until, get, restore
+from tests.sandbox.helpers import assert_timing, blackhole, elapsed_until, get, restore, tolerance
 
 pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
 
@@ -37,11 +37,11 @@ def test_blackholed_az_members_turn_unhealthy_and_are_replaced_in_other_azs(trut
         # the load balancer needs interval x unhealthy threshold (docs/sandbox-delays.md)
         detected = elapsed_until(lambda: health().get(lost[0]) in (None, "unhealthy"),
                                  timeout=sb.truth.target_unhealthy_after + 1)
-        assert_timing("ALB marks the black-holed target unhealthy", detected, sb.truth.target_unhealthy_after)
+        assert_timing("ALB marks the black-holed target unhealthy", detected, sb.truth.target_unhealthy_after, sb.truth)
         elapsed_until(lambda: list(health().values()).count("healthy") == 3)
         measured = time.monotonic() - start
         assert_timing("AZ loss replacement", measured,
-                      sb.truth.target_unhealthy_after + sb.truth.groups["web"].replacement_delay)
+                      sb.truth.target_unhealthy_after + sb.truth.groups["web"].replacement_delay, sb.truth)
         azs = sorted(m["AvailabilityZone"] for m in members())
         assert "us-east-1a" not in azs and len(azs) == 3, azs
         state = ec2.describe_instances(InstanceIds=lost)["Reservations"][0]["Instances"][0]["State"]["Name"]
@@ -69,7 +69,7 @@ def test_region_loss_fails_over_after_the_ttl_fires_the_alarm_and_loses_in_fligh
         fired = elapsed_until(lambda: _alarm(cw) == "ALARM", timeout=3)
         print(f"timing alarm fired: {fired:.3f}s after the region went down (metric interval "
               f"{sb.truth.metric_interval}s)")
-        assert fired <= sb.truth.metric_interval + TOLERANCE, fired
+        assert fired <= sb.truth.metric_interval + tolerance(sb.truth), fired
 
         def checker_status() -> str:
             status = r53.get_health_check_status(HealthCheckId=values["health_check.us-east-1"])
@@ -77,13 +77,13 @@ def test_region_loss_fails_over_after_the_ttl_fires_the_alarm_and_loses_in_fligh
 
         # Route 53 needs request interval x failure threshold before the check fails
         failed = elapsed_until(lambda: checker_status().startswith("Failure"), timeout=sb.truth.dns_failover_after + 1)
-        assert_timing("Route 53 health check fails", failed, sb.truth.dns_failover_after)
+        assert_timing("Route 53 health check fails", failed, sb.truth.dns_failover_after, sb.truth)
 
         elapsed_until(lambda: get(url) == (200, {"status": "ok", "region": "us-west-2", "reason": "serving",
                                                  "via": "dns"}))
         measured = time.monotonic() - start
-        assert_timing("region loss DNS failover", measured, sb.truth.dns_failover_after + sb.truth.dns_ttl)
-        time.sleep(sb.truth.buckets["truth-src"] + TOLERANCE)
+        assert_timing("region loss DNS failover", measured, sb.truth.dns_failover_after + sb.truth.dns_ttl, sb.truth)
+        time.sleep(sb.truth.buckets["truth-src"] + tolerance(sb.truth))
         assert sb.client("s3", "us-west-2").list_objects_v2(Bucket="truth-dst").get("KeyCount", 0) == 0
     finally:
         restore(ec2, undo)

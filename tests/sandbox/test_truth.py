@@ -1,5 +1,5 @@
 """Truth tests: each behaviour of the sandbox, driven with plain boto3 against the sandbox's
-endpoint, recovers (or lags) within TOLERANCE of the number the estate sets.
+endpoint, recovers (or lags) within `helpers.tolerance` (from its delay table) of the number the estate sets.
 
 Faults are made directly (the engine's actions are tested elsewhere); every assertion reads
 the resulting state back through boto3 or the sandbox's HTTP endpoints. One sandbox of
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.sandbox.helpers import TOLERANCE, assert_timing, elapsed_until, get
+from tests.sandbox.helpers import assert_timing, elapsed_until, get, tolerance
 
 pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
 
@@ -46,7 +46,7 @@ def test_terminated_member_is_replaced_after_the_delay_in_a_reachable_subnet(tru
 
     elapsed_until(lambda: len(healthy_targets()) == 3)
     measured = time.monotonic() - start
-    assert_timing("ASG replacement (terminate)", measured, sb.truth.groups["web"].replacement_delay)
+    assert_timing("ASG replacement (terminate)", measured, sb.truth.groups["web"].replacement_delay, sb.truth)
     after = members()
     assert all(m["LifecycleState"] == "InService" and m["HealthStatus"] == "Healthy" for m in after)
     assert pending[0]["AvailabilityZone"] == victim["AvailabilityZone"]  # balanced: the AZ that lost one
@@ -66,7 +66,7 @@ def test_stopped_member_is_replaced_after_the_delay(truth_sandbox):
         return {d["Target"]["Id"] for d in found if d["TargetHealth"]["State"] == "healthy"}
 
     elapsed_until(lambda: len(healthy()) == 3 and victim not in healthy())
-    assert_timing("ASG replacement (stop)", time.monotonic() - start, sb.truth.groups["web"].replacement_delay)
+    assert_timing("ASG replacement (stop)", time.monotonic() - start, sb.truth.groups["web"].replacement_delay, sb.truth)
     state = ec2.describe_instances(InstanceIds=[victim])["Reservations"][0]["Instances"][0]["State"]["Name"]
     assert state == "terminated"  # Auto Scaling terminates the impaired member
 
@@ -78,7 +78,7 @@ def test_scale_up_instances_become_healthy_after_the_scale_up_delay(truth_sandbo
     asg.set_desired_capacity(AutoScalingGroupName="spare", DesiredCapacity=2)
     measured = elapsed_until(lambda: sum(d["TargetHealth"]["State"] == "healthy" for d in elb.describe_target_health(
         TargetGroupArn=tg)["TargetHealthDescriptions"]) == 2)
-    assert_timing("ASG scale-up", measured, sb.truth.groups["spare"].scale_up_delay)
+    assert_timing("ASG scale-up", measured, sb.truth.groups["spare"].scale_up_delay, sb.truth)
     group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["spare"])["AutoScalingGroups"][0]
     assert sorted(i["AvailabilityZone"] for i in group["Instances"]) == ["us-west-2a", "us-west-2b"]
 
@@ -88,7 +88,7 @@ def test_s3_write_appears_in_the_replica_after_the_lag(truth_sandbox):
     src, dst = sb.client("s3"), sb.client("s3", "us-west-2")
     src.put_object(Bucket="truth-src", Key="orders/1.json", Body=b'{"seq": 1}')
     measured = elapsed_until(lambda: _exists(dst, "truth-dst", "orders/1.json"))
-    assert_timing("S3 replication lag", measured, sb.truth.buckets["truth-src"])
+    assert_timing("S3 replication lag", measured, sb.truth.buckets["truth-src"], sb.truth)
     assert dst.get_object(Bucket="truth-dst", Key="orders/1.json")["Body"].read() == b'{"seq": 1}'
 
 
@@ -104,11 +104,11 @@ def test_s3_paused_rule_holds_writes_until_it_is_re_enabled(truth_sandbox):
 
     set_status("Disabled")
     src.put_object(Bucket="truth-src", Key="paused/1.json", Body=b"1")
-    time.sleep(lag + TOLERANCE)
+    time.sleep(lag + tolerance(sb.truth))
     assert not _exists(dst, "truth-dst", "paused/1.json")
     set_status("Enabled")
     measured = elapsed_until(lambda: _exists(dst, "truth-dst", "paused/1.json"))
-    assert_timing("S3 replication after resume", measured, lag)
+    assert_timing("S3 replication after resume", measured, lag, sb.truth)
 
 
 def test_dynamodb_item_appears_in_the_replica_after_the_lag(truth_sandbox):
@@ -116,11 +116,11 @@ def test_dynamodb_item_appears_in_the_replica_after_the_lag(truth_sandbox):
     home, replica = sb.client("dynamodb"), sb.client("dynamodb", "us-west-2")
     home.put_item(TableName="truth-sessions", Item={"pk": {"S": "s-1"}, "n": {"N": "7"}})
     measured = elapsed_until(lambda: "Item" in replica.get_item(TableName="truth-sessions", Key={"pk": {"S": "s-1"}}))
-    assert_timing("DynamoDB replica put", measured, sb.truth.tables["truth-sessions"])
+    assert_timing("DynamoDB replica put", measured, sb.truth.tables["truth-sessions"], sb.truth)
     home.delete_item(TableName="truth-sessions", Key={"pk": {"S": "s-1"}})
     measured = elapsed_until(lambda: "Item" not in replica.get_item(TableName="truth-sessions",
                                                                     Key={"pk": {"S": "s-1"}}))
-    assert_timing("DynamoDB replica delete", measured, sb.truth.tables["truth-sessions"])
+    assert_timing("DynamoDB replica delete", measured, sb.truth.tables["truth-sessions"], sb.truth)
 
 
 def test_rds_promotion_takes_the_delay_then_clears_the_replica_link(truth_sandbox):
@@ -136,7 +136,7 @@ def test_rds_promotion_takes_the_delay_then_clears_the_replica_link(truth_sandbo
     assert describe().get("ReadReplicaSourceDBInstanceIdentifier")  # not writable yet
     elapsed_until(lambda: describe()["DBInstanceStatus"] == "available")
     measured = time.monotonic() - start
-    assert_timing("RDS promotion", measured, sb.truth.promotion_delay)
+    assert_timing("RDS promotion", measured, sb.truth.promotion_delay, sb.truth)
     assert not describe().get("ReadReplicaSourceDBInstanceIdentifier")
     primary = east.describe_db_instances(DBInstanceIdentifier="main-db")["DBInstances"][0]
     assert primary.get("ReadReplicaDBInstanceIdentifiers", []) == []
@@ -150,14 +150,14 @@ def test_snapshot_and_backup_restores_take_the_restore_duration(truth_sandbox):
     assert out["DBInstanceStatus"] == "creating"
     measured = elapsed_until(lambda: rds.describe_db_instances(DBInstanceIdentifier="main-db-restored")[
         "DBInstances"][0]["DBInstanceStatus"] == "available")
-    assert_timing("RDS snapshot restore", measured, sb.truth.restore_duration)
+    assert_timing("RDS snapshot restore", measured, sb.truth.restore_duration, sb.truth)
 
     backup = ddb.list_backups(TableName="truth-sessions")["BackupSummaries"][0]
     age = time.time() - backup["BackupCreationDateTime"].timestamp()
     assert abs(age - 3600) < 60  # the estate's backup is an hour old
     ddb.restore_table_from_backup(TargetTableName="truth-restored", BackupArn=backup["BackupArn"])
     measured = elapsed_until(lambda: ddb.describe_table(TableName="truth-restored")["Table"]["TableStatus"] == "ACTIVE")
-    assert_timing("DynamoDB backup restore", measured, sb.truth.restore_duration)
+    assert_timing("DynamoDB backup restore", measured, sb.truth.restore_duration, sb.truth)
 
 
 def test_aws_backup_restore_job_takes_the_restore_duration_once(truth_sandbox):
@@ -174,7 +174,7 @@ def test_aws_backup_restore_job_takes_the_restore_duration_once(truth_sandbox):
                                        IamRoleArn="arn:aws:iam::123456789012:role/backup",
                                        Metadata={"targetTableName": "truth-from-backup"})["RestoreJobId"]
     measured = elapsed_until(lambda: backup.describe_restore_job(RestoreJobId=restore)["Status"] == "COMPLETED")
-    assert_timing("AWS Backup restore job", measured, sb.truth.restore_duration)
+    assert_timing("AWS Backup restore job", measured, sb.truth.restore_duration, sb.truth)
     status = sb.client("dynamodb").describe_table(TableName="truth-from-backup")["Table"]["TableStatus"]
     assert status == "ACTIVE"
 
@@ -188,11 +188,11 @@ def test_inverted_primary_health_check_moves_the_global_endpoint_after_the_ttl(t
     r53.update_health_check(HealthCheckId=check, Inverted=True)
     try:
         measured = elapsed_until(lambda: get(url)[1]["region"] == "us-west-2")
-        assert_timing("DNS failover (inverted check)", measured, sb.truth.dns_ttl)
+        assert_timing("DNS failover (inverted check)", measured, sb.truth.dns_ttl, sb.truth)
     finally:
         r53.update_health_check(HealthCheckId=check, Inverted=False)
     measured = elapsed_until(lambda: get(url)[1]["region"] == "us-east-1")
-    assert_timing("DNS failback", measured, sb.truth.dns_ttl)
+    assert_timing("DNS failback", measured, sb.truth.dns_ttl, sb.truth)
 
 
 @pytest.mark.parametrize("region, status", [("us-east-1", 200), ("us-west-2", 200)])
