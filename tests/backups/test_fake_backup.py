@@ -1,4 +1,4 @@
-"""The fake AWS Backup service (drtool.fakes.aws_backup).
+"""The fake AWS Backup service (drtool.sandbox.fakes), served to in-process moto over HTTP.
 
 AWS Backup is faked here because moto 5.2.1 answers 404 "Not yet implemented" for backup,
 copy and restore jobs and for recovery points; the fake serves them behind the real boto3

@@ -161,7 +161,7 @@ def test_snapshot_and_backup_restores_take_the_restore_duration(truth_sandbox):
 
 
 def test_aws_backup_restore_job_takes_the_restore_duration_once(truth_sandbox):
-    """AWS Backup is the drtool.fakes.aws_backup fake on `sb.session()`; its restore job
+    """AWS Backup is the drtool.sandbox.fakes fake the sandbox server serves; its restore job
     covers the restore time, so the restored table is ACTIVE when the job completes."""
     sb = truth_sandbox
     backup = sb.session().client("backup")
