@@ -1,9 +1,9 @@
 """The fake AWS Backup service (drtool.sandbox.fakes), served to in-process moto over HTTP.
 
-
-
-
-
+moto 5.2 answers 404 "Not yet implemented" for backup, copy and restore jobs and for
+recovery points; the fake serves them at the HTTP layer (botocore builds and parses the
+real restJson requests), with durations on a FakeClock, and makes the native
+snapshots/backups/restores in moto so restored resources are real there.
 """
 
 from __future__ import annotations
