@@ -11,10 +11,11 @@ copies in another region have no native data, so their restore job FAILS.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from drtool.aws.arns import arn_region
+from drtool.aws.arns import arn_region, arn_resource
 from drtool.sandbox.fakes.backup_native import NativeEffects
 from drtool.sandbox.fakes.backup_state import BackupError, BackupState, Job, RecoveryPoint, resource_type
 from drtool.timing import to_datetime
