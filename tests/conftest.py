@@ -29,8 +29,10 @@ def _moto_installed() -> bool:
 
 MOTO = _moto_installed()
 # Fixtures that start moto: a test using any of them (directly or through another fixture)
-# needs the sandbox extra. Tests that start a Sandbox themselves carry @pytest.mark.moto.
-MOTO_FIXTURES = {"aws", "moto_server", "truth_sandbox"}
+# needs the sandbox extra, and so does every `e2e` test (drtool in a subprocess against
+# moto's server or `--sandbox`). Tests that start a Sandbox themselves carry @pytest.mark.moto.
+MOTO_FIXTURES = {"aws", "moto_server", "truth_sandbox", "baselines"}
+MOTO_MARKERS = ("moto", "e2e")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -40,7 +42,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.moto)
-        if not MOTO and item.get_closest_marker("moto") is not None:
+        if not MOTO and any(item.get_closest_marker(name) is not None for name in MOTO_MARKERS):
             item.add_marker(skip)
 
 
