@@ -122,6 +122,7 @@ def _run(tmp: Path, drill: Path) -> tuple[subprocess.CompletedProcess, dict]:
     return result, json.loads(card.read_text())
 
 
+@pytest.mark.moto  # `drtool run --sandbox` in a subprocess
 def test_ec2_health_checks_never_notice_a_blackholed_zone(tmp_path):
     """As on AWS: the group's instances stay InService/Healthy, so a drill that does not
     demand impact sees none and claims an RTO of about one poll."""
@@ -131,6 +132,7 @@ def test_ec2_health_checks_never_notice_a_blackholed_zone(tmp_path):
     assert rto["impact_observed"] is False and rto["impact_at"] is None
 
 
+@pytest.mark.moto  # `drtool run --sandbox` in a subprocess
 def test_elb_health_checks_notice_it_after_interval_x_threshold(tmp_path):
     """The control: with ELB checks the group marks the zone's member unhealthy once the load
     balancer has (30 s x 2 scaled), so the impact the drill expects is observed."""
