@@ -31,8 +31,9 @@ MOTO = _moto_installed()
 # Fixtures that start moto: a test using any of them (directly or through another fixture)
 # needs the sandbox extra, and so does every `e2e` test (drtool in a subprocess against
 # moto's server or `--sandbox`). Tests that start a Sandbox themselves carry @pytest.mark.moto.
-MOTO_FIXTURES = {"aws", "moto_server", "truth_sandbox", "baselines"}
+MOTO_FIXTURES = {"aws", "moto_server", "moto_url", "truth_sandbox", "baselines"}
 MOTO_MARKERS = ("moto", "e2e")
+E2E_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e")  # all drtool-against-moto
 
 
 def pytest_collection_modifyitems(config, items):
@@ -40,7 +41,7 @@ def pytest_collection_modifyitems(config, items):
     them with a visible reason, so the rest proves the live commands never need moto."""
     skip = pytest.mark.skip(reason="needs moto: install drtool[sandbox] (pip install '.[sandbox]')")
     for item in items:
-        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or str(item.path).startswith(E2E_DIR + os.sep):
             item.add_marker(pytest.mark.moto)
         if not MOTO and any(item.get_closest_marker(name) is not None for name in MOTO_MARKERS):
             item.add_marker(skip)

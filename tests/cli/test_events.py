@@ -53,6 +53,7 @@ def test_run_events_json_is_the_journal_line_by_line_and_params_are_recorded(tmp
     assert "FAILED  shop-az-loss" in result.stderr                          # the summary moved to stderr
 
 
+@pytest.mark.moto  # `drtool plan --sandbox` in a subprocess
 def test_plan_json_and_plan_events_json(tmp_path):
     plain = sandbox_cli(["plan", str(AZ), "--sandbox", "--json", "--param", "az=us-east-1b"], tmp_path)
     assert plain.returncode == 0, plain.stderr
