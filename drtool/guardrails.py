@@ -119,7 +119,7 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, entry.name, step.label) from exc
         found = plan.targets.get(step_key(step))
-        if found is not None and not found:
+        if found is not None and not found and step.targets is not None:  # found only when targets resolved
             plan.refuse("targets", f"{step.label} ({step.where}): the selector matched nothing "
                                  f"({step.targets.describe()} in {ctx.region})")
         if found and rails.max_targets is not None and len(found) > rails.max_targets:
@@ -132,9 +132,9 @@ def prepare(drill: Drill, session: Any, clock: Clock, *, seed: int | None = None
         for resource in (found or []) + plan.touched.get(step_key(step), []):
             if resource.attrs.get("missing"):
                 continue
-            missing = {k: v for k, v in rails.require_tags.items() if resource.tags.get(k) != v}
-            if missing:
-                want = ", ".join(f"{k}={v}" for k, v in missing.items())
+            missing_tags = {k: v for k, v in rails.require_tags.items() if resource.tags.get(k) != v}
+            if missing_tags:
+                want = ", ".join(f"{k}={v}" for k, v in missing_tags.items())
                 plan.refuse("require_tags", f"{step.label}: {resource.type} {resource.id} lacks required tags {want}")
     return plan
 

@@ -132,7 +132,7 @@ class _Builder:
         if event.tag not in (None, "!", _TAG + "seq", _TAG + "map"):
             self._problem(event.start_mark, f"YAML tag {event.tag.replace(_TAG, '!!')} is not supported", path)
         if isinstance(event, yaml.SequenceStartEvent):
-            items = []
+            items: list[Any] = []
             while not isinstance(self.loader.peek_event(), yaml.SequenceEndEvent):
                 items.append(self.node((*path, len(items)), depth + 1))
             self.loader.get_event()
@@ -181,8 +181,7 @@ class _Builder:
                 self._skip(path, depth + 1)
                 continue
             result[key] = self.node(key_path, depth + 1)
-            mark = key_event.start_mark
-            self.out.marks[key_path] = (mark.line + 1, mark.column + 1)
+            self.out.marks[key_path] = self._at(key_event.start_mark)
 
     def scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
         value = event.value
@@ -201,7 +200,8 @@ class _Builder:
         if tag == _TAG + "int" and len(value) > 24:
             self._problem(event.start_mark, f"number too large: {len(value)} digits (at most 2**53)", path)
             return None
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        # types-PyYAML: events carry `error.Mark | _yaml.Mark | None`, nodes accept only `error.Mark | None`
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
         try:
             result = self.loader.yaml_constructors[tag](self.loader, node)
         except (ValueError, OverflowError, TypeError, yaml.YAMLError) as exc:

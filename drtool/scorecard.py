@@ -59,20 +59,20 @@ def _timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             open_steps[(e["phase"], e["step"], e.get("index", 0))] = item
             timeline.append(item)
         elif kind == "step.finished":
-            item = open_steps.pop((e["phase"], e["step"], e.get("index", 0)), None)
-            if item is not None:
-                item.update(ended_at=e["at"], status=e["status"], detail=e.get("detail", ""))
+            finished = open_steps.pop((e["phase"], e["step"], e.get("index", 0)), None)
+            if finished is not None:
+                finished.update(ended_at=e["at"], status=e["status"], detail=e.get("detail", ""))
         elif kind == "undo.started":
             item = {"phase": "rollback", "step": e["undo"]["name"], "kind": "undo", "started_at": e["at"],
                     "ended_at": None, "status": "running", "detail": e.get("summary", "")}
             open_steps[("undo", str(e["intent"]), 0)] = item
             timeline.append(item)
         elif kind in ("undo.done", "undo.failed"):
-            item = open_steps.pop(("undo", str(e["intent"]), 0), None)
-            if item is not None:
+            undone = open_steps.pop(("undo", str(e["intent"]), 0), None)
+            if undone is not None:
                 ok = kind == "undo.done"
-                item.update(ended_at=e["at"], status="ok" if ok else "failed",
-                            detail=f"{item['detail']}: {e.get('detail') if ok else e.get('error')}")
+                undone.update(ended_at=e["at"], status="ok" if ok else "failed",
+                              detail=f"{undone['detail']}: {e.get('detail') if ok else e.get('error')}")
     for item in timeline:
         if item["status"] == "running":
             item["status"] = "interrupted"
@@ -102,6 +102,7 @@ def _rpo(events: list[dict[str, Any]], target: float | None,
     measured = [m["measured_s"] for m in measurements if m.get("measured_s") is not None]
     worst = max(measured) if measured else None
     methods = sorted({m["method"] for m in measurements})
+    headline: dict[str, Any] | None
     if worst is not None:
         headline = next(m for m in measurements if m.get("measured_s") == worst)
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,7 +45,8 @@ class TargetSelector(BaseModel):
             key, number = next(iter(value.items()))
             if isinstance(number, str) and "${" in number:  # checked once a drill binds it
                 model = SelectCount if key == "count" else SelectPercent
-                return model.model_construct(**{key: number})
+                fields: dict[str, Any] = {key: number}
+                return model.model_construct(**fields)
             if isinstance(number, bool) or not isinstance(number, int | float):
                 raise ValueError(f"select.{key} must be a number, got {number!r}")
             if key == "count":

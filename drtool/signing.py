@@ -51,7 +51,8 @@ def signature_name(document_name: str) -> str:
 
 
 def scorecard_statement(scorecard: dict[str, Any], signed_at: str, subject: str = "scorecard.json") -> dict[str, Any]:
-    run = scorecard.get("run") if isinstance(scorecard.get("run"), dict) else {}
+    run_value = scorecard.get("run")
+    run: dict[str, Any] = run_value if isinstance(run_value, dict) else {}
     chain = ({"chain_sha256": integrity_field(scorecard, "chain_sha256"),
               "journal_sha256": integrity_field(scorecard, "journal_sha256")} if is_v2(scorecard) else {})
     return {

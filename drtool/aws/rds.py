@@ -180,6 +180,11 @@ class FailbackParams(Params):
                                             "have made writer (absent in journals written before the check existed)")
 
 
+def _as_cluster(value: object) -> dict[str, Any] | None:
+    """A `describe_cluster` result passed back through `wait_until` (typed `object`)."""
+    return value if isinstance(value, dict) else None
+
+
 @undo("rds.failover-cluster-back",
       summary="Fail an Aurora cluster back to its previous writer (only if the drill's writer still writes)",
       params=FailbackParams, iam=["rds:DescribeDBClusters", "rds:FailoverDBCluster"])
@@ -204,10 +209,11 @@ def failover_cluster_back(ctx: StepContext, params: FailbackParams) -> str:
         raise ChangedSince(f"{params.writer}, the writer before the drill, is no longer a member of "
                            f"{params.cluster} (members: {', '.join(members) or 'none'})")
     try:
-        _, cluster = wait_until(settled, clock=ctx.clock, interval=FAILBACK_POLL_S, timeout=FAILBACK_WAIT_S)
+        _, settled_value = wait_until(settled, clock=ctx.clock, interval=FAILBACK_POLL_S, timeout=FAILBACK_WAIT_S)
     except PollTimeout as exc:
         raise DrToolError(f"cluster {params.cluster} did not settle (status "
-                          f"{(exc.last or {}).get('Status')!r}); not failed back") from None
+                          f"{(_as_cluster(exc.last) or {}).get('Status')!r}); not failed back") from None
+    cluster = _as_cluster(settled_value)
     if cluster is None or cluster_writer(cluster) == params.writer:
         return f"{params.writer} is already the writer of {params.cluster}."
     if params.drill_writers is not None and cluster_writer(cluster) not in params.drill_writers:

@@ -204,7 +204,9 @@ def _fetch_tasks(aws: Any, fetched: _Fetched, selected: list[ProtectedResource],
             tasks.append(vaults)
     for res in selected:
         if res.type == DYNAMODB_TABLE:
-            tasks.append(lambda key=res.key: fetched.pitr.__setitem__(key, _pitr(aws, key)))
+            def pitr(key: Key = res.key) -> None:
+                fetched.pitr[key] = _pitr(aws, key)
+            tasks.append(pitr)
     return tasks
 
 
@@ -256,7 +258,7 @@ class _Joiner:
         if copied:
             source = index.get(copied[2], {}).get(copied[1])
             source_key = self.volumes.get(source.get("VolumeId", "")) if source else None
-            if source_key is not None and source_key[1] == copied[2]:
+            if source is not None and source_key is not None and source_key[1] == copied[2]:
                 return source_key, to_epoch(source.get("StartTime"))
         for value in tag_dict(snap.get("Tags")).values():
             for vid in VOLUME_ID.findall(value):
@@ -293,9 +295,9 @@ class _Joiner:
                    source_field: str, ref_field: str, kind: str) -> None:
         wanted = self.wanted
         by_name: dict[str, list[Key]] = defaultdict(list)
-        for key in wanted:
-            if key[0] == rtype:
-                by_name[key[2]].append(key)
+        for wanted_key in wanted:
+            if wanted_key[0] == rtype:
+                by_name[wanted_key[2]].append(wanted_key)
         for region, snaps in by_region.items():
             for snap in snaps:
                 if snap.get("Status") != "available":
@@ -370,7 +372,12 @@ def collect(aws: Any, *, regions: list[str], tags: TagQuery, copy_regions: list[
     copies = [r for r in dict.fromkeys(copy_regions)]
     selected: list[ProtectedResource] = []
     by_region: dict[str, list[ProtectedResource]] = {}
-    _run([lambda r=r: by_region.__setitem__(r, select_resources(aws, r, tags)) for r in regions], workers)
+    def select_task(region: str) -> Callable[[], None]:
+        def task() -> None:
+            by_region[region] = select_resources(aws, region, tags)
+        return task
+
+    _run([select_task(r) for r in regions], workers)
     for region in regions:
         selected.extend(by_region[region])
     fetched = _Fetched()

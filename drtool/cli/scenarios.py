@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -13,7 +15,7 @@ def command(as_json: bool) -> int:
 
     from drtool.documents import ScenarioDoc, library_dirs, read, scenario_index
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, path in sorted(scenario_index(library_dirs()).items()):
         document = read(path)
         doc = document.doc

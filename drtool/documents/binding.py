@@ -105,6 +105,12 @@ class Drill:
         return sorted(r for r in found if r)
 
 
+def _timeout(value: float | str | None) -> float | None:
+    """A step's timeout in seconds. A `${placeholder}` is left only when nothing was bound
+    (a scenario checked alone, whose steps are thrown away) or with a problem reported."""
+    return None if isinstance(value, str) else value
+
+
 def _raw_at(data: Any, path: tuple) -> Any:
     for key in path:
         found = (isinstance(data, dict) and key in data) or (
@@ -131,10 +137,11 @@ class Binder:
         for path, message in location_problems(model, base):
             raw = _raw_at(self.loaded.data, path)
             whole = PLACEHOLDER.fullmatch(raw) if isinstance(raw, str) else None
-            drill_params = _raw_at(self.drill.data, ("parameters",)) if self.drill is not None else None
-            if whole and isinstance(drill_params, dict) and whole.group(1) in drill_params:
+            drill = self.drill
+            drill_params = _raw_at(drill.data, ("parameters",)) if drill is not None else None
+            if whole and drill is not None and isinstance(drill_params, dict) and whole.group(1) in drill_params:
                 name = whole.group(1)
-                self.problems.append(self.drill.problem(("parameters", name), f"parameter {name}: {message}"))
+                self.problems.append(drill.problem(("parameters", name), f"parameter {name}: {message}"))
             else:
                 self.problems.append(self.loaded.problem(path, message))
 
@@ -175,8 +182,8 @@ class Binder:
         label = step.name or (step.ref if step.form != "manual" else f"manual: {step.ref[:40]}")
         account = self._account(step, base)
         if step.form == "manual":
-            return Step(phase, index, "manual", str(bound.get("manual")), label, None, None, step.timeout, where,
-                        account)
+            return Step(phase, index, "manual", str(bound.get("manual")), label, None, None, _timeout(step.timeout),
+                        where, account)
         registry = ACTIONS if step.form == "action" else PROBES
         if step.form != "check" and phase in CHECK_PHASES:
             problems.append(loaded.problem((*base, step.form),
@@ -208,7 +215,8 @@ class Binder:
                 problems.extend(pydantic_problems(loaded, exc, (*base, "targets"), skip_placeholders=values is None))
         self._location_problems(params, (*base, "with"))
         self._location_problems(targets, (*base, "targets"))
-        return Step(phase, index, step.form, step.ref, label, params, targets, step.timeout, where, account)
+        return Step(phase, index, step.form, step.ref, label, params, targets, _timeout(step.timeout), where,
+                    account)
 
     def _account(self, step: StepDoc, base: tuple) -> str | None:
         """The step's bound account name; a name the drill's `aws.accounts` lacks is a problem."""

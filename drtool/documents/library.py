@@ -177,7 +177,7 @@ def resolve_scenario(ref: str, drill_path: Path) -> Path:
     for folder, found in ((d, _index(d)) for d in dirs):
         file = (found.names.get(ref) or found.stems.get(ref)) if found is not None else None
         real = _real(file) if file is not None else None
-        if real is not None and real != itself:
+        if found is not None and real is not None and real != itself:
             if not _inside(real, [found.real]):
                 raise LookupProblem(f"{file} leads outside its library folder {folder}")
             return real

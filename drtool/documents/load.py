@@ -106,9 +106,9 @@ def _scenario_problems(document: Document) -> list[Problem]:
     declared = {k: "x" for k in doc.parameters}
     for phase in PHASES:
         for i, _step in enumerate(getattr(doc, phase)):
-            substitute(loaded.data[phase][i], declared,
-                       lambda n, base=(phase, i): problems.append(
-                           loaded.problem(base, f"unknown parameter ${{{n}}}; declare it under `parameters:`")))
+            def unknown(n: str, base: tuple[str, int] = (phase, i), loaded: Loaded = loaded) -> None:
+                problems.append(loaded.problem(base, f"unknown parameter ${{{n}}}; declare it under `parameters:`"))
+            substitute(loaded.data[phase][i], declared, unknown)
     Binder(loaded, doc, None, problems).bind()
     return problems
 
@@ -224,7 +224,8 @@ def bind_drill(document: Document, overrides: dict[str, Any] | None = None) -> t
                                                       "(listed with its file)"))
         return None, problems + scenario_problems, "fix the scenario file; it is never skipped for another"
     scenario = scenario_doc.doc
-    given = dict(raw.get("parameters")) if isinstance(raw.get("parameters"), dict) else {}
+    raw_parameters = raw.get("parameters")
+    given = dict(raw_parameters) if isinstance(raw_parameters, dict) else {}
     given.update(overrides or {})
     param_problems: list[Problem] = []
     values = _parameters(loaded, scenario, given, param_problems)

@@ -62,7 +62,8 @@ def _signature(record: RunRecord, doc_name: str, expected: dict[str, Any], opts:
     if error or not isinstance(sig, dict):
         return [error or f"{sig_name} is not a signature document"], "bad signature file"
     found = []
-    signed = sig.get("statement") if isinstance(sig.get("statement"), dict) else {}
+    statement = sig.get("statement")
+    signed: dict[str, Any] = statement if isinstance(statement, dict) else {}
     for key, value in expected.items():
         if signed.get(key) != value:
             found.append(f"{sig_name}: signed {key} {str(signed.get(key))[:24]!r} does not match {str(value)[:24]!r}")

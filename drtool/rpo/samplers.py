@@ -175,8 +175,9 @@ class ReplicationLagMeter(_FaultSampler):
         points = self.ctx.client("cloudwatch", self.region).get_metric_statistics(
             Namespace=namespace, MetricName=metric, Dimensions=dims, StartTime=to_datetime(fault_at - self.cfg.lookback),
             EndTime=to_datetime(fault_at), Period=60, Statistics=["Maximum"])["Datapoints"]
-        evidence = {"namespace": namespace, "metric": metric, "dimensions": {d["Name"]: d["Value"] for d in dims},
-                    "region": self.region, "fault_at": rfc3339(fault_at), "datapoints": len(points)}
+        evidence: dict[str, Any] = {"namespace": namespace, "metric": metric,
+                                    "dimensions": {d["Name"]: d["Value"] for d in dims},
+                                    "region": self.region, "fault_at": rfc3339(fault_at), "datapoints": len(points)}
         if not points:
             return RpoMeasurement(self.method, None, (
                 f"CloudWatch has no {metric} datapoint for {self.name} ({self.region}) in the "
