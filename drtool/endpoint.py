@@ -38,7 +38,7 @@ class Where:
 def aws_suffixes() -> tuple[str, ...]:
     """Every DNS suffix of AWS's partitions (botocore's endpoints data), longest first."""
     try:
-        import botocore.session  # type: ignore[import-untyped]
+        import botocore.session
 
         data = botocore.session.get_session().get_data("endpoints")
         found = {p["dnsSuffix"] for p in data["partitions"]}

@@ -36,7 +36,7 @@ class PerDisruption(Strict):
     data_corruption: Objective | None = Field(default=None, alias="data-corruption")
 
     def get(self, disruption: str) -> Objective | None:
-        return getattr(self, disruption.replace("-", "_"), None)  # type: ignore[no-any-return]
+        return getattr(self, disruption.replace("-", "_"), None)
 
 
 class TierPolicy(Strict):
