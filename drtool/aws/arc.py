@@ -120,29 +120,51 @@ def state_for_health_check(ctx: StepContext, arn: str) -> str | None:
 
 
 class SetParams(ClusterParams):
-    controls: dict[str, State] = Field(description="routing control ARN -> On/Off, set together in one "
-                                       "UpdateRoutingControlStates call")
+    turn_off: list[str] = Field(default_factory=list, description="routing control ARNs to set Off")
+    turn_on: list[str] = Field(default_factory=list, description="routing control ARNs to set On (all are set "
+                               "together in one UpdateRoutingControlStates call)")
     safety_rules_to_override: list[str] = Field(default_factory=list, description="safety rule ARNs to bypass")
 
-    @field_validator("controls", mode="before")
-    @classmethod
-    def _states(cls, value: Any) -> Any:
-        return {k: _state(v) for k, v in value.items()} if isinstance(value, dict) else value
+    @property
+    def controls(self) -> dict[str, str]:
+        return {**{a: "Off" for a in self.turn_off}, **{a: "On" for a in self.turn_on}}
+
+
+def panel_of(arn: str) -> str:
+    """The control panel ARN a routing control ARN names (`.../controlpanel/ID/routingcontrol/ID`)."""
+    return arn.split("/routingcontrol/", 1)[0]
 
 
 def _touches(ctx: StepContext, params: SetParams) -> list[Resource]:
-    return [Resource(id=arn, type="route53-recovery-control:routingcontrol", region="global", arn=arn)
-            for arn in params.controls]
+    """The control panels holding the controls, with their tags (routing controls carry none;
+    clusters and control panels do: control-config ListTagsForResource), for `require_tags`."""
+    config = ctx.client("route53-recovery-control-config", CONTROL_REGION)
+    out = []
+    for panel in sorted({panel_of(a) for a in params.controls}):
+        try:
+            tags = config.list_tags_for_resource(ResourceArn=panel).get("Tags") or {}
+        except Exception as exc:
+            if error_code(exc) not in ("ResourceNotFoundException", "ValidationException"):
+                raise
+            out.append(Resource(id=panel, type="route53-recovery-control:controlpanel", region="global",
+                                arn=panel, attrs={"missing": True}))
+            continue
+        out.append(Resource(id=panel, type="route53-recovery-control:controlpanel", region="global", arn=panel,
+                            tags=dict(tags)))
+    return out
 
 
 @action("arc.set-routing-control",
         summary="Set ARC routing controls On/Off through the cluster's regional endpoints (undo: put back the "
                 "states they had, if they still hold what the drill set)",
         params=SetParams, undo="arc.restore-routing-control", touches=_touches,
-        iam=[*READ_IAM, "route53-recovery-cluster:UpdateRoutingControlStates"])
+        iam=[*READ_IAM, "route53-recovery-control-config:ListTagsForResource",
+             "route53-recovery-cluster:UpdateRoutingControlStates"])
 def set_routing_control(ctx: StepContext, params: SetParams, targets: list[Resource]) -> Outcome:
     if not params.controls:
-        raise DrToolError("arc.set-routing-control needs at least one control", "give `controls: {ARN: On|Off}`")
+        raise DrToolError("arc.set-routing-control needs at least one control", "give `turn_off` and/or `turn_on`")
+    if set(params.turn_off) & set(params.turn_on):
+        raise DrToolError("a routing control is in both `turn_off` and `turn_on`", "name each control once")
     endpoints = endpoints_for(ctx, params, next(iter(params.controls)))
     previous = {arn: read_state(ctx, endpoints, arn) for arn in params.controls}
     todo = {arn: s for arn, s in params.controls.items() if previous[arn] != s}

@@ -27,7 +27,7 @@ CONFIG, CLUSTER = "route53-recovery-control-config", "route53-recovery-cluster"
 _SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
 _CONFIG_OPS = ("CreateCluster", "DescribeCluster", "CreateControlPanel", "DescribeControlPanel",
                "CreateRoutingControl", "DescribeRoutingControl", "ListRoutingControls",
-               "ListAssociatedRoute53HealthChecks")
+               "ListAssociatedRoute53HealthChecks", "ListTagsForResource", "TagResource")
 Response = tuple[int, dict[str, str], bytes]
 
 
@@ -81,9 +81,13 @@ class ArcHttp:
     def _config(self, operation: str, uri: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
         fake = self.fake
         if operation == "CreateCluster":
-            return fake.create_cluster(params["ClusterName"])
+            return fake.create_cluster(params["ClusterName"], params.get("Tags"))
         if operation == "CreateControlPanel":
-            return fake.create_control_panel(params["ClusterArn"], params["ControlPanelName"])
+            return fake.create_control_panel(params["ClusterArn"], params["ControlPanelName"], params.get("Tags"))
+        if operation == "ListTagsForResource":
+            return fake.list_tags(uri["ResourceArn"])
+        if operation == "TagResource":
+            return fake.tag(uri["ResourceArn"], params.get("Tags") or {})
         if operation == "CreateRoutingControl":
             return fake.create_routing_control(params["ClusterArn"], params["RoutingControlName"],
                                                params.get("ControlPanelArn"))

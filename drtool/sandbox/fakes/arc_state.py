@@ -45,6 +45,7 @@ class _Thing:
     created: float
     parent: str = ""            # cluster of a panel, panel of a control
     state: str = "Off"          # routing controls only
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,16 +106,16 @@ class ArcFake:
         return {"ControlPanelArn": thing.parent, "Name": thing.name, "RoutingControlArn": thing.arn,
                 "Status": self._status(thing), "Owner": self.account}
 
-    def create_cluster(self, name: str) -> dict[str, Any]:
+    def create_cluster(self, name: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
         with self._lock:
-            thing = _Thing(self._arn("cluster"), name, self.clock())
+            thing = _Thing(self._arn("cluster"), name, self.clock(), tags=dict(tags or {}))
             self.clusters[thing.arn] = thing
             return {"Cluster": self.cluster(thing)}
 
-    def create_control_panel(self, cluster_arn: str, name: str) -> dict[str, Any]:
+    def create_control_panel(self, cluster_arn: str, name: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
         with self._lock:
             self._get(self.clusters, cluster_arn, "cluster")
-            thing = _Thing(self._arn("controlpanel"), name, self.clock(), cluster_arn)
+            thing = _Thing(self._arn("controlpanel"), name, self.clock(), cluster_arn, tags=dict(tags or {}))
             self.panels[thing.arn] = thing
             return {"ControlPanel": self.panel(thing)}
 
@@ -152,6 +153,21 @@ class ArcFake:
                 else:
                     out.append(self.control(c))
             return out
+
+    def _taggable(self, arn: str) -> _Thing:
+        """Clusters and control panels carry tags (CreateCluster/CreateControlPanel `Tags`)."""
+        if arn in self.clusters:
+            return self.clusters[arn]
+        return self._get(self.panels, arn, "resource")
+
+    def list_tags(self, arn: str) -> dict[str, Any]:
+        with self._lock:
+            return {"Tags": dict(self._taggable(arn).tags)}
+
+    def tag(self, arn: str, tags: dict[str, str]) -> dict[str, Any]:
+        with self._lock:
+            self._taggable(arn).tags.update(tags)
+            return {}
 
     def associated_checks(self, arn: str) -> list[str]:
         with self._lock:
