@@ -292,7 +292,7 @@ def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
             raise DrToolError(f"deleted {label}, but it is still listed")
         return f"Deleted {label}, which the drill had created."
     if canon(now) == canon(params.previous):
-        return f"{label} is already as it was ({', '.join(values_of(now))})."
+        return f"{label} is already as it was ({', '.join(values_of(params.previous))})."
     if not _holds(now, params.applied):
         raise ChangedSince(f"{label} answers {_answers(now)}, not the drill's {_answers(params.applied)} "
                            f"(before the drill: {_answers(params.previous)})")
@@ -375,8 +375,11 @@ def points_to(ctx: StepContext, params: PointsToParams) -> ProbeResult:
         if client.get_change(Id=submitted[0])["ChangeInfo"]["Status"] != "INSYNC":
             return ProbeResult(False, f"{name} will answer {shown}, but change {submitted[0]} is still PENDING "
                                       f"(not on every Route 53 DNS server yet).", data)
-        SUBMITTED[(ctx.run_id, zone_id, norm(name))] = (submitted[0], ctx.clock.now())
+        submitted = (submitted[0], ctx.clock.now())
+        SUBMITTED[(ctx.run_id, zone_id, norm(name))] = submitted
     since = _SEEN.setdefault(key, ctx.clock.now())
+    if submitted is not None and submitted[1] is not None:
+        since = min(since, submitted[1])     # drtool's own change: the answer holds since it was INSYNC
     ttl = found.ttl if found.ttl is not None else ALIAS_TTL
     settled = since + ttl
     data.update(since=since, ttl=ttl, settled_at=settled)

@@ -145,6 +145,8 @@ def test_alias_to_a_load_balancer_needs_a_healthy_target_in_every_group(states, 
 
 @pytest.fixture
 def www(session):
+    route53.SUBMITTED.clear()      # per-process memory of the probes, keyed by run id
+    route53._SEEN.clear()
     client = session.client("route53")
     zone_id = client.create_hosted_zone(Name="shop.example.com.", CallerReference="z")["HostedZone"]["Id"]
     client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE",
@@ -170,7 +172,6 @@ def test_points_to_waits_out_the_ttl_after_the_insync_change(ctx, www):
 
 def test_points_to_refuses_a_pending_change(ctx, www, monkeypatch):
     """A change that is still PENDING has not reached every Route 53 DNS server (GetChange)."""
-    route53.SUBMITTED.clear()
     params = route53.FailoverParams(zone="shop.example.com.", record="www", value="10.1.0.1", insync_timeout=0)
     route53.failover(ctx, params, [])
     client = ctx.client("route53")
