@@ -182,6 +182,9 @@ def set_routing_control(ctx: StepContext, params: SetParams, targets: list[Resou
                              {"previous": {a: previous[a] for a in todo}, "applied": todo, "endpoints": endpoints,
                               "safety_rules_to_override": params.safety_rules_to_override, "region": params.region}),
                resources=list(todo))
+    from drtool.aws.route53_health import ROUTING_CHANGES
+
+    ROUTING_CHANGES[ctx.run_id] = ctx.clock.now()
     ctx.note(f"routing controls set at {ctx.clock.now():.3f}: {words}", states=todo)
     return Outcome(f"Set routing controls: {words}.", {"states": {**previous, **todo}, "previous": previous})
 

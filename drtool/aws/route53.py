@@ -10,7 +10,16 @@ from typing import Any
 from pydantic import Field
 
 from drtool.aws.errors import error_code
-from drtool.aws.route53_health import Answer, Health, HealthReader, answer, values_of
+from drtool.aws.route53_health import (
+    ROUTING_CHANGES,
+    Answer,
+    Health,
+    HealthReader,
+    answer,
+    clock_text,
+    values_of,
+    wait_insync,
+)
 from drtool.context import StepContext
 from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
@@ -189,19 +198,6 @@ def _refuse_pair(name: str, sets: list[dict[str, Any]]) -> DrToolError:
     return DrToolError(f"route53.failover needs `value` for {name}", "give the value the record should answer")
 
 
-def _wait_insync(ctx: StepContext, client: Any, change_id: str, timeout: float) -> float | None:
-    """Poll GetChange until INSYNC ("the changes have propagated to all Route 53 DNS servers",
-    https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html); the instant, or None."""
-    deadline = ctx.clock.monotonic() + timeout
-    while True:
-        status = client.get_change(Id=change_id)["ChangeInfo"]["Status"]
-        if status == "INSYNC":
-            return ctx.clock.now()
-        if ctx.clock.monotonic() >= deadline:
-            return None
-        ctx.clock.sleep(min(2.0, max(0.05, timeout / 50)))
-
-
 # Changes this process submitted, for points-to: (run id, zone id, name) -> (change id, INSYNC at).
 SUBMITTED: dict[tuple[str, str, str], tuple[str, float | None]] = {}
 
@@ -235,8 +231,10 @@ def _upsert_value(ctx: StepContext, client: Any, params: FailoverParams, zone_id
                               "applied": new, "region": params.region}, params.region),
                resources=[f"{zone_id}/{name}"])
     change_id = str(result["ChangeInfo"]["Id"])
-    insync = _wait_insync(ctx, client, change_id, params.insync_timeout) if params.insync_timeout else None
+    insync = wait_insync(ctx.clock, client, change_id, params.insync_timeout) if params.insync_timeout else None
     SUBMITTED[(ctx.run_id, zone_id, norm(name))] = (change_id, insync)
+    if insync is not None:
+        ROUTING_CHANGES[ctx.run_id] = insync
     synced = "INSYNC" if insync is not None else "not yet INSYNC"
     ctx.note(f"Route 53 change {change_id} for {name} is {synced}", change_id=change_id, insync_at=insync)
     return Outcome(f"Pointed {name} ({new['Type']}) at {value} (was {was}); change {synced}.",
@@ -345,6 +343,7 @@ class PointsToParams(Params):
 
 # First instant each probe saw the expected answer: (run id, zone id, name, value) -> time.
 _SEEN: dict[tuple[str, str, str, str], float] = {}
+_OTHER: dict[tuple[str, str, str, str], float] = {}   # last instant a probe saw another answer
 ALIAS_TTL = 60  # alias records to AWS resources use the resource's TTL, 60 s for ELB (Route 53
                 # developer guide, "Choosing between alias and non-alias records")
 
@@ -365,10 +364,12 @@ def points_to(ctx: StepContext, params: PointsToParams) -> ProbeResult:
     key = (ctx.run_id, zone_id, norm(name), params.value)
     if not found.values:
         _SEEN.pop(key, None)
+        _OTHER[key] = ctx.clock.now()
         return ProbeResult(False, f"{name} does not exist in zone {zone_name}.", data)
     shown = ", ".join(found.values)
     if not any(_same_value(v, params.value) for v in found.values):
         _SEEN.pop(key, None)
+        _OTHER[key] = ctx.clock.now()
         return ProbeResult(False, f"{name} answers {shown}, not {params.value}: {found.detail}.", data)
     submitted = SUBMITTED.get((ctx.run_id, zone_id, norm(name)))
     if submitted is not None and submitted[1] is None:
@@ -378,18 +379,14 @@ def points_to(ctx: StepContext, params: PointsToParams) -> ProbeResult:
         submitted = (submitted[0], ctx.clock.now())
         SUBMITTED[(ctx.run_id, zone_id, norm(name))] = submitted
     since = _SEEN.setdefault(key, ctx.clock.now())
-    if submitted is not None and submitted[1] is not None:
-        since = min(since, submitted[1])     # drtool's own change: the answer holds since it was INSYNC
+    changed = ROUTING_CHANGES.get(ctx.run_id)
+    if changed is not None and changed <= since and _OTHER.get(key, -1.0) <= changed:
+        since = changed     # produced by drtool's own change (ARC set / Route 53 INSYNC): dated from it
     ttl = found.ttl if found.ttl is not None else ALIAS_TTL
     settled = since + ttl
     data.update(since=since, ttl=ttl, settled_at=settled)
-    when = f"since {_iso(since)}, TTL {ttl}s: resolvers may answer the old value until {_iso(settled)}"
+    when = f"since {clock_text(since)}, TTL {ttl}s: resolvers may answer the old value until {clock_text(settled)}"
     if params.settle_ttl and ctx.clock.now() < settled:
         return ProbeResult(False, f"{name} answers {shown} {when} (waiting out the TTL): {found.detail}.", data)
     return ProbeResult(True, f"{name} answers {shown} as expected {when}: {found.detail}.", data)
 
-
-def _iso(epoch: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")

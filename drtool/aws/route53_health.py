@@ -37,6 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# The last instant this process changed routing for a run (an ARC routing control set, a
+# Route 53 change INSYNC): route53.points-to dates an answer that change produced from it.
+ROUTING_CHANGES: dict[str, float] = {}
 HEALTHY_SHARE = 0.18          # "more than 18% of health checkers" (see module docstring)
 MAX_DEPTH = 8                 # calculated checks / aliases nest; stop runaway recursion
 
@@ -212,3 +215,23 @@ def answer(reader: HealthReader, zone_id: str, name: str, sets: list[dict[str, A
                       f"({p.why}; {s.why})", primary, primary.get("TTL"))
     return Answer(values_of(secondary), secondary["Type"], f"SECONDARY answers ({p.why})", secondary,
                   secondary.get("TTL"))
+
+
+def clock_text(epoch: float) -> str:
+    """HH:MM:SS (UTC) for probe sentences."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
+
+
+def wait_insync(clock: Any, client: Any, change_id: str, timeout: float) -> float | None:
+    """Poll GetChange until INSYNC ("the changes have propagated to all Route 53 DNS servers",
+    https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html); the instant, or None."""
+    deadline = clock.monotonic() + timeout
+    while True:
+        status = client.get_change(Id=change_id)["ChangeInfo"]["Status"]
+        if status == "INSYNC":
+            return clock.now()
+        if clock.monotonic() >= deadline:
+            return None
+        clock.sleep(min(2.0, max(0.05, timeout / 50)))
