@@ -25,6 +25,8 @@ BUILTIN_MODULES = (
     "drtool.aws.http",
     "drtool.aws.rds",
     "drtool.aws.route53",
+    "drtool.aws.arc",
+    "drtool.aws.arc_region_switch",
     "drtool.aws.s3",
     "drtool.aws.dynamodb",
     "drtool.aws.backup",

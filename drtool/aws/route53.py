@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from drtool.aws.errors import error_code
+from drtool.aws.route53_health import (
+    ROUTING_CHANGES,
+    Answer,
+    Health,
+    HealthReader,
+    answer,
+    clock_text,
+    values_of,
+    wait_insync,
+)
 from drtool.context import StepContext
 from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, probe, undo
 from drtool.resources import Outcome, ProbeResult, Resource, UndoSpec
 
+ARC_READ_IAM = ["route53-recovery-control-config:DescribeControlPanel",
+                "route53-recovery-control-config:DescribeCluster", "route53-recovery-cluster:GetRoutingControlState"]
 READ_IAM = ["route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets"]
 
 
@@ -64,13 +75,6 @@ def record_sets(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
             kwargs.pop("StartRecordIdentifier", None)
 
 
-def values_of(rs: dict[str, Any]) -> list[str]:
-    """The values a record set answers with (alias: its target's DNS name), normalised."""
-    if rs.get("AliasTarget"):
-        return [norm(rs["AliasTarget"]["DNSName"])]
-    return [norm(r["Value"]) if not _is_ip(r["Value"]) else r["Value"] for r in rs.get("ResourceRecords") or []]
-
-
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -107,63 +111,28 @@ def _change(client: Any, zone_id: str, action_name: str, rs: dict[str, Any], com
         "Comment": comment[:256], "Changes": [{"Action": action_name, "ResourceRecordSet": rs}]})
 
 
-# --- health ------------------------------------------------------------------------------
+# --- health and answer (drtool.aws.route53_health has the Route 53 rules) ------------------
 
 
-@dataclass
-class Health:
-    healthy: bool
-    why: str
+def reader_for(ctx: StepContext, client: Any) -> HealthReader:
+    """A HealthReader that reads routing controls through the ARC cluster and ALBs through elbv2."""
+    from drtool.aws import arc
+
+    return HealthReader(client, routing_control_state=lambda a: arc.state_for_health_check(ctx, a),
+                        elbv2=lambda r: ctx.client("elbv2", r))
 
 
 def health_of(client: Any, health_check_id: str | None) -> Health:
-    """Route 53's view of one record's health: no check = healthy; inverted = unhealthy (the
-    drill's failover switch); disabled = healthy; otherwise unhealthy if any checker reports Failure."""
-    if not health_check_id:
-        return Health(True, "no health check")
-    config = client.get_health_check(HealthCheckId=health_check_id)["HealthCheck"]["HealthCheckConfig"]
-    if config.get("Inverted"):
-        return Health(False, f"health check {health_check_id} is inverted")
-    if config.get("Disabled"):
-        return Health(True, f"health check {health_check_id} is disabled (counts as healthy)")
-    observations = client.get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
-    failing = [o for o in observations if str(o.get("StatusReport", {}).get("Status", "")).startswith("Failure")]
-    if failing:
-        return Health(False, f"health check {health_check_id}: {len(failing)} of {len(observations)} "
-                             f"checkers report Failure")
-    return Health(True, f"health check {health_check_id} is healthy")
+    """Route 53's verdict on one health check (see drtool.aws.route53_health)."""
+    return HealthReader(client).check(health_check_id)
 
 
-@dataclass
-class Answer:
-    values: list[str]
-    rtype: str | None
-    detail: str          # how the answer was chosen, as a clause
-
-
-def resolve_answer(client: Any, zone_id: str, name: str, rtype: str | None = None) -> Answer:
-    """The answer Route 53 gives for `name`: a simple record's values; for a failover pair the
-    PRIMARY unless it is unhealthy (then the SECONDARY, unless that is unhealthy too: Route 53
-    then answers the PRIMARY). Public so the sandbox can follow DNS the same way."""
+def resolve_answer(client: Any, zone_id: str, name: str, rtype: str | None = None,
+                   reader: HealthReader | None = None) -> Answer:
+    """The answer Route 53 gives for `name` (failover: PRIMARY unless unhealthy, then the
+    SECONDARY unless that is unhealthy too). Public so the sandbox can follow DNS the same way."""
     sets = [rs for rs in record_sets(client, zone_id, name) if rtype is None or rs["Type"] == rtype]
-    pair = [rs for rs in sets if rs.get("Failover")]
-    if not pair:
-        simple = [rs for rs in sets if not rs.get("SetIdentifier")]
-        if not simple:
-            return Answer([], rtype, "no such record")
-        return Answer([v for rs in simple for v in values_of(rs)], simple[0]["Type"], "simple record")
-    primary = next((rs for rs in pair if rs["Failover"] == "PRIMARY"), None)
-    secondary = next((rs for rs in pair if rs["Failover"] == "SECONDARY"), None)
-    if primary is None or secondary is None:
-        only = primary or secondary
-        return Answer(values_of(only), only["Type"], f"only a {only['Failover']} record exists")
-    p = health_of(client, primary.get("HealthCheckId"))
-    if p.healthy:
-        return Answer(values_of(primary), primary["Type"], f"PRIMARY answers ({p.why})")
-    s = health_of(client, secondary.get("HealthCheckId"))
-    if not s.healthy:
-        return Answer(values_of(primary), primary["Type"], f"both unhealthy, PRIMARY answers ({p.why}; {s.why})")
-    return Answer(values_of(secondary), secondary["Type"], f"SECONDARY answers ({p.why})")
+    return answer(reader or HealthReader(client), zone_id, name, sets, lambda n: record_sets(client, zone_id, n))
 
 
 # --- failover ----------------------------------------------------------------------------
@@ -172,12 +141,14 @@ def resolve_answer(client: Any, zone_id: str, name: str, rtype: str | None = Non
 class FailoverParams(Params):
     zone: str = Field(description="hosted zone name or id")
     record: str = Field(description="record name (absolute, or relative to the zone)")
-    value: str | None = Field(default=None, description="UPSERT the record to this value; omit to "
-                              "fail a PRIMARY/SECONDARY pair over by inverting the PRIMARY's health check")
+    value: str | None = Field(default=None, description="UPSERT the record to this value. Required: "
+                              "failover pairs are failed over with ARC routing controls (arc.set-routing-control)")
     set_identifier: str | None = Field(default=None, description="which record set (routing policies)")
     type: str | None = Field(default=None, description="record type (default: the existing one, else "
                              "A/AAAA for an IP, CNAME otherwise)")
     ttl: int = Field(default=60, ge=0, description="TTL when the record is created")
+    insync_timeout: float = Field(default=300.0, ge=0, description="seconds to wait for the change to reach "
+                                  "INSYNC (GetChange); 0 = do not wait")
 
 
 def _touches_zone(ctx: StepContext, params: FailoverParams) -> list[Resource]:
@@ -197,19 +168,38 @@ def _touches_zone(ctx: StepContext, params: FailoverParams) -> list[Resource]:
 
 
 @action("route53.failover",
-        summary="UPSERT a record to `value`, or invert a failover pair's PRIMARY health check (undo: restore either)",
+        summary="UPSERT a simple record to `value` and wait until INSYNC (undo: restore it); failover pairs "
+                "are refused (use arc.set-routing-control)",
         params=FailoverParams, undo="route53.restore-record", undos=("route53.restore-health-check",),
         touches=_touches_zone,
-        iam=[*READ_IAM, "route53:ChangeResourceRecordSets", "route53:ListTagsForResource",
-             "route53:GetHealthCheck", "route53:UpdateHealthCheck"])
+        iam=[*READ_IAM, "route53:ChangeResourceRecordSets", "route53:ListTagsForResource", "route53:GetChange"])
 def failover(ctx: StepContext, params: FailoverParams, targets: list[Resource]) -> Outcome:
     client = ctx.client("route53", params.region)
     zone_id, zone_name = zone_lookup(client, params.zone)
     name = fqdn(params.record, zone_name)
     sets = record_sets(client, zone_id, name)
-    if params.value is None:
-        return _invert_primary(ctx, client, params, name, sets)
+    if params.value is None or (params.set_identifier is None and any(rs.get("Failover") for rs in sets)):
+        raise _refuse_pair(name, sets)
     return _upsert_value(ctx, client, params, zone_id, name, sets)
+
+
+def _refuse_pair(name: str, sets: list[dict[str, Any]]) -> DrToolError:
+    """Why drtool no longer inverts a PRIMARY's health check: `Inverted` flips the verdict, so
+    during a region loss the failing check becomes *healthy* and Route 53 keeps answering the
+    dead PRIMARY (API_UpdateHealthCheck, `Inverted`). AWS recommends ARC routing controls, a
+    data-plane switch, for failover (ARC developer guide; Route 53's control plane lives in
+    us-east-1)."""
+    if any(rs.get("Failover") for rs in sets):
+        return DrToolError(f"{name} is a PRIMARY/SECONDARY failover pair: drtool does not fail it over by "
+                           f"inverting a health check (inverting a failing check makes it healthy, so Route 53 "
+                           f"would keep answering the dead PRIMARY)",
+                           "attach routing control health checks (Type RECOVERY_CONTROL) to the pair and use "
+                           "`arc.set-routing-control`, or give `value` with `set_identifier` to UPSERT one record")
+    return DrToolError(f"route53.failover needs `value` for {name}", "give the value the record should answer")
+
+
+# Changes this process submitted, for points-to: (run id, zone id, name) -> (change id, INSYNC at).
+SUBMITTED: dict[tuple[str, str, str], tuple[str, float | None]] = {}
 
 
 def _upsert_value(ctx: StepContext, client: Any, params: FailoverParams, zone_id: str, name: str,
@@ -233,44 +223,23 @@ def _upsert_value(ctx: StepContext, client: Any, params: FailoverParams, zone_id
         return Outcome(f"{name} ({previous['Type']}) already answers {value}; nothing changed.",
                        {"record": name, "value": value})
     was = ", ".join(values_of(previous)) if previous else "absent"
-    ctx.change(f"UPSERT {name} {new['Type']} -> {value} (was {was})",
+    result = ctx.change(f"UPSERT {name} {new['Type']} -> {value} (was {was})",
                lambda: _change(client, zone_id, "UPSERT", new, f"drtool run {ctx.run_id}: failover"),
                undo=UndoSpec("route53.restore-record",
                              {"zone_id": zone_id, "name": name, "type": new["Type"],
                               "set_identifier": params.set_identifier, "previous": previous,
                               "applied": new, "region": params.region}, params.region),
                resources=[f"{zone_id}/{name}"])
-    return Outcome(f"Pointed {name} ({new['Type']}) at {value} (was {was}).",
-                   {"record": name, "value": value, "previous": previous})
-
-
-def _invert_primary(ctx: StepContext, client: Any, params: FailoverParams, name: str,
-                    sets: list[dict[str, Any]]) -> Outcome:
-    primaries = [rs for rs in sets if rs.get("Failover") == "PRIMARY"
-                 and (params.set_identifier is None or rs.get("SetIdentifier") == params.set_identifier)
-                 and (params.type is None or rs["Type"] == params.type)]
-    if not primaries or not any(rs.get("Failover") == "SECONDARY" for rs in sets):
-        raise DrToolError(f"{name} is not a PRIMARY/SECONDARY failover pair",
-                          "give `value` to UPSERT a simple record instead")
-    if len(primaries) > 1:
-        raise DrToolError(f"{name} has several PRIMARY records", "give `type` or `set_identifier`")
-    check_id = primaries[0].get("HealthCheckId")
-    if not check_id:
-        raise DrToolError(f"the PRIMARY record of {name} has no health check to invert",
-                          "attach a health check to the PRIMARY, or give `value`")
-    config = client.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
-    if config.get("Inverted"):
-        return Outcome(f"The PRIMARY health check {check_id} of {name} is already inverted; nothing changed.",
-                       {"record": name, "health_check_id": check_id})
-    ctx.change(f"invert health check {check_id} of {name}'s PRIMARY so Route 53 answers the SECONDARY",
-               lambda: client.update_health_check(HealthCheckId=check_id, Inverted=True),
-               undo=UndoSpec("route53.restore-health-check",
-                             {"health_check_id": check_id, "inverted": False, "applied": True,
-                              "region": params.region},
-                             params.region),
-               resources=[check_id])
-    return Outcome(f"Inverted health check {check_id} of {name}'s PRIMARY; Route 53 now answers the SECONDARY.",
-                   {"record": name, "health_check_id": check_id})
+    change_id = str(result["ChangeInfo"]["Id"])
+    insync = wait_insync(ctx.clock, client, change_id, params.insync_timeout) if params.insync_timeout else None
+    SUBMITTED[(ctx.run_id, zone_id, norm(name))] = (change_id, insync)
+    if insync is not None:
+        ROUTING_CHANGES[ctx.run_id] = insync
+    synced = "INSYNC" if insync is not None else "not yet INSYNC"
+    ctx.note(f"Route 53 change {change_id} for {name} is {synced}", change_id=change_id, insync_at=insync)
+    return Outcome(f"Pointed {name} ({new['Type']}) at {value} (was {was}); change {synced}.",
+                   {"record": name, "value": value, "previous": previous, "change_id": change_id,
+                    "insync_at": insync})
 
 
 class RestoreRecordParams(Params):
@@ -321,7 +290,7 @@ def restore_record(ctx: StepContext, params: RestoreRecordParams) -> str:
             raise DrToolError(f"deleted {label}, but it is still listed")
         return f"Deleted {label}, which the drill had created."
     if canon(now) == canon(params.previous):
-        return f"{label} is already as it was ({', '.join(values_of(now))})."
+        return f"{label} is already as it was ({', '.join(values_of(params.previous))})."
     if not _holds(now, params.applied):
         raise ChangedSince(f"{label} answers {_answers(now)}, not the drill's {_answers(params.applied)} "
                            f"(before the drill: {_answers(params.previous)})")
@@ -368,20 +337,56 @@ class PointsToParams(Params):
     record: str = Field(description="record name (absolute, or relative to the zone)")
     value: str = Field(description="the answer expected")
     type: str | None = Field(default=None, description="record type (default: any)")
+    settle_ttl: bool = Field(default=True, description="pass only once the record's TTL has elapsed since "
+                             "Route 53 started giving this answer (resolvers may cache the old one until then)")
+
+
+# First instant each probe saw the expected answer: (run id, zone id, name, value) -> time.
+_SEEN: dict[tuple[str, str, str, str], float] = {}
+_OTHER: dict[tuple[str, str, str, str], float] = {}   # last instant a probe saw another answer
+ALIAS_TTL = 60  # alias records to AWS resources use the resource's TTL, 60 s for ELB (Route 53
+                # developer guide, "Choosing between alias and non-alias records")
 
 
 @probe("route53.points-to",
-       summary="Route 53's answer for a record equals `value` (failover pairs: PRIMARY unless unhealthy or inverted)",
-       params=PointsToParams, iam=[*READ_IAM, "route53:GetHealthCheck", "route53:GetHealthCheckStatus"])
+       summary="Route 53's answer for a record equals `value`, read the way Route 53 decides (18% rule, "
+               "Inverted, calculated and routing-control checks, alias target health), INSYNC and past its TTL",
+       params=PointsToParams, iam=[*READ_IAM, "route53:GetHealthCheck", "route53:GetHealthCheckStatus",
+                                   "route53:GetChange", "elasticloadbalancing:DescribeLoadBalancers",
+                                   "elasticloadbalancing:DescribeTargetGroups",
+                                   "elasticloadbalancing:DescribeTargetHealth", *ARC_READ_IAM])
 def points_to(ctx: StepContext, params: PointsToParams) -> ProbeResult:
     client = ctx.client("route53", params.region)
     zone_id, zone_name = zone_lookup(client, params.zone)
     name = fqdn(params.record, zone_name)
-    answer = resolve_answer(client, zone_id, name, params.type)
-    data = {"record": name, "answer": answer.values, "how": answer.detail}
-    if not answer.values:
+    found = resolve_answer(client, zone_id, name, params.type, reader_for(ctx, client))
+    data: dict[str, Any] = {"record": name, "answer": found.values, "how": found.detail}
+    key = (ctx.run_id, zone_id, norm(name), params.value)
+    if not found.values:
+        _SEEN.pop(key, None)
+        _OTHER[key] = ctx.clock.now()
         return ProbeResult(False, f"{name} does not exist in zone {zone_name}.", data)
-    shown = ", ".join(answer.values)
-    if any(_same_value(v, params.value) for v in answer.values):
-        return ProbeResult(True, f"{name} answers {shown} as expected: {answer.detail}.", data)
-    return ProbeResult(False, f"{name} answers {shown}, not {params.value}: {answer.detail}.", data)
+    shown = ", ".join(found.values)
+    if not any(_same_value(v, params.value) for v in found.values):
+        _SEEN.pop(key, None)
+        _OTHER[key] = ctx.clock.now()
+        return ProbeResult(False, f"{name} answers {shown}, not {params.value}: {found.detail}.", data)
+    submitted = SUBMITTED.get((ctx.run_id, zone_id, norm(name)))
+    if submitted is not None and submitted[1] is None:
+        if client.get_change(Id=submitted[0])["ChangeInfo"]["Status"] != "INSYNC":
+            return ProbeResult(False, f"{name} will answer {shown}, but change {submitted[0]} is still PENDING "
+                                      f"(not on every Route 53 DNS server yet).", data)
+        submitted = (submitted[0], ctx.clock.now())
+        SUBMITTED[(ctx.run_id, zone_id, norm(name))] = submitted
+    since = _SEEN.setdefault(key, ctx.clock.now())
+    changed = ROUTING_CHANGES.get(ctx.run_id)
+    if changed is not None and changed <= since and _OTHER.get(key, -1.0) <= changed:
+        since = changed     # produced by drtool's own change (ARC set / Route 53 INSYNC): dated from it
+    ttl = found.ttl if found.ttl is not None else ALIAS_TTL
+    settled = since + ttl
+    data.update(since=since, ttl=ttl, settled_at=settled)
+    when = f"since {clock_text(since)}, TTL {ttl}s: resolvers may answer the old value until {clock_text(settled)}"
+    if params.settle_ttl and ctx.clock.now() < settled:
+        return ProbeResult(False, f"{name} answers {shown} {when} (waiting out the TTL): {found.detail}.", data)
+    return ProbeResult(True, f"{name} answers {shown} as expected {when}: {found.detail}.", data)
+

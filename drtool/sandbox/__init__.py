@@ -123,7 +123,13 @@ class Sandbox:
         with self._lock:
             reset_moto()
             mi.install_patches(self.estate.account, list(self.estate.regions))
+        from drtool.sandbox.fakes import arc_http, arc_state
+
+        arc = arc_state.ArcFake(self.estate.account, self._url)
+        arc_http.mount(self._server, arc)      # ARC, which moto lacks, served by this server
         self._provisioned = Provisioner(self.estate, self._url, self._lock).run()
+        for check, control in self._provisioned.routing_control_checks.items():
+            arc.associate(check, control)
         hosts = {dns: region for dns, region in self._provisioned.load_balancer_regions.items()}
         subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
         self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
@@ -142,6 +148,9 @@ class Sandbox:
         self._simulator = self._http = self._server = None
         if _active is self:
             from drtool.sandbox import moto_internals as mi
+            from drtool.sandbox.fakes import arc_http
+
+            arc_http.unmount()
 
             with self._lock:
                 mi.uninstall_patches()
@@ -223,6 +232,7 @@ class Sandbox:
             out.update({f"subnet.{az}": s for subnets in p.subnets.values() for az, s in subnets.items()})
             out.update({f"target_group.{n}": a for n, a in p.target_groups.items()})
             out.update({f"health_check.{r}": c for r, c in p.health_checks.items()})
+            out.update({f"routing_control.{n}": a for n, a in p.routing_controls.items()})
             if p.zone_id:
                 out["zone_id"] = p.zone_id
         return out

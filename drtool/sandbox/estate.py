@@ -128,6 +128,7 @@ class Table(_Model):
 class FailoverTarget(_Model):
     value: str
     health_check: str | None = None       # region whose endpoint the health check watches
+    routing_control: str | None = None    # ARC routing control (name) whose RECOVERY_CONTROL check guards it
 
 
 class DnsRecord(_Model):

@@ -30,6 +30,8 @@ class Provisioned:
     load_balancer_regions: dict[str, str] = field(default_factory=dict)   # dns name -> region
     zone_id: str | None = None
     health_checks: dict[str, str] = field(default_factory=dict)           # watched region -> id
+    routing_controls: dict[str, str] = field(default_factory=dict)        # ARC routing control name -> arn
+    routing_control_checks: dict[str, str] = field(default_factory=dict)  # RECOVERY_CONTROL check id -> arn
 
 
 class Provisioner:
@@ -200,10 +202,21 @@ class Provisioner:
                     continue
                 rrset = {"Name": record.name, "Type": record.type, "TTL": ttl, "SetIdentifier": role.lower(),
                          "Failover": role, "ResourceRecords": [{"Value": target.value}]}
-                if target.health_check:
+                if target.routing_control:
+                    rrset["HealthCheckId"] = self._routing_control_check(r53, target.routing_control)
+                elif target.health_check:
                     rrset["HealthCheckId"] = self._health_check(r53, target.health_check)
                 changes.append(_upsert(rrset))
         r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
+
+    def _routing_control_check(self, r53: Any, name: str) -> str:
+        """An ARC routing control (turned On) and its RECOVERY_CONTROL health check."""
+        from drtool.sandbox.arc_provision import routing_control_check
+
+        arn, check = routing_control_check(self, r53, name)
+        self.out.routing_controls[name] = arn
+        self.out.routing_control_checks[check] = arn
+        return check
 
     def _health_check(self, r53: Any, region: str) -> str:
         if region not in self.out.health_checks:

@@ -1,8 +1,10 @@
 """Route 53 as the sandbox's clients see it: health checks and the DNS answer over time.
 
 Health checks watching a region's endpoint hostname (or a `/region/<r>/` path) observe
-whether that region serves. The global record's answer (failover: PRIMARY unless its
-health check fails or is inverted, else SECONDARY; a simple record wins over a pair)
+whether that region serves; RECOVERY_CONTROL checks follow their ARC routing control (the
+fake in drtool.sandbox.fakes.arc_state). The global record's answer follows Route 53's rules
+(failover: PRIMARY unless its health check is unhealthy -- `Inverted` flips a check's
+verdict -- else SECONDARY unless that is unhealthy too; a simple record wins over a pair) and
 is recorded over time; clients use the answer as of one TTL ago.
 """
 
@@ -12,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from drtool.sandbox import moto_internals as mi
+from drtool.sandbox.fakes import arc_state
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,15 @@ class Routing:
     def step(self, now: float, serving: dict[str, bool]) -> DnsHistory:
         checks = {c.check_id: c for c in mi.health_checks(self.account)}
         observed: dict[str, bool] = {}
+        arc = arc_state.active()
         for check in checks.values():
             region = self._watched_region(check)
             if region is not None:
                 observed[check.check_id] = serving.get(region, False)
+            elif arc is not None and (on := arc.check_healthy(check.check_id)) is not None:
+                # RECOVERY_CONTROL: healthy while the routing control is On (ARC developer guide,
+                # "Routing control health checks")
+                observed[check.check_id] = on
         mi.set_health_check_health(observed)
         region = self._answer_region(checks, observed) if self.record else None
         if not self._entries:
@@ -77,8 +85,9 @@ class Routing:
             pair = {r.failover: r for r in records if r.failover}
             primary, secondary = pair.get("PRIMARY"), pair.get("SECONDARY")
             chosen = primary
-            if primary is not None and secondary is not None and not self._healthy(primary, checks, observed):
-                chosen = secondary
+            if primary is not None and secondary is not None and not self._healthy(primary, checks, observed) \
+                    and self._healthy(secondary, checks, observed):
+                chosen = secondary      # both unhealthy: Route 53 answers the PRIMARY
             chosen = chosen or secondary
         if chosen is None or not chosen.values:
             return None
@@ -86,8 +95,11 @@ class Routing:
 
     @staticmethod
     def _healthy(record: mi.Record, checks: dict[str, mi.HealthCheck], observed: dict[str, bool]) -> bool:
+        """Route 53's verdict (drtool.aws.route53_health cites the rules): a disabled check counts
+        healthy, an unobserved one healthy (no data yet), and `Inverted` flips the result --
+        so an inverted failing check is healthy."""
         check = checks.get(record.health_check_id or "")
         if check is None:
             return True
         ok = check.disabled or observed.get(check.check_id, True)
-        return ok and not check.inverted
+        return ok != check.inverted

@@ -43,7 +43,7 @@ def test_value_form_upserts_and_undo_restores_exactly(ctx, zone):
     assert after["ResourceRecords"] == [{"Value": "10.1.0.1"}] and after["TTL"] == 300
     assert "10.0.0.1" in out.detail
     probe = route53.points_to(ctx, route53.PointsToParams(zone=zone["id"], record="www.shop.example.com",
-                                                          value="10.1.0.1"))
+                                                          value="10.1.0.1", settle_ttl=False))
     assert probe.ok, probe.detail
 
     [intent] = journal_events(ctx, "change.intent")
@@ -113,49 +113,33 @@ def test_restore_record_after_a_crash_before_the_upsert(ctx, zone):
     assert _sets(zone, "www.shop.example.com.") == [before]
 
 
-def test_pair_form_inverts_primary_and_undo_restores(ctx, zone):
+def test_failover_pair_is_refused_pointing_to_arc(ctx, zone):
+    """Inverting the PRIMARY's check is no failover: a failing check inverted is healthy."""
     client = zone["client"]
-    inverted = lambda: client.get_health_check(HealthCheckId=zone["check"])["HealthCheck"]["HealthCheckConfig"]["Inverted"]  # noqa: E731
-    expect = lambda value: route53.points_to(ctx, route53.PointsToParams(zone=ZONE, record="app", value=value))  # noqa: E731
-    assert expect("use1.shop.example.com").ok and not expect("usw2.shop.example.com").ok
-
-    route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP), [])
-    assert inverted() is True
-    probe = expect("usw2.shop.example.com")
-    assert probe.ok and "SECONDARY" in probe.detail
-    again = route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP), [])
-    assert "already inverted" in again.detail
-
-    [intent] = journal_events(ctx, "change.intent")
-    assert intent["undo"]["name"] == "route53.restore-health-check"
-    assert intent["undo"]["params"]["applied"] is True and intent["undo"]["params"]["inverted"] is False
-    run_undo(ctx, intent["undo"])
-    assert inverted() is False and expect("use1.shop.example.com").ok
-    assert "already" in run_undo(ctx, intent["undo"]) and inverted() is False
+    before = client.get_health_check(HealthCheckId=zone["check"])["HealthCheck"]["HealthCheckConfig"]
+    with pytest.raises(DrToolError, match="failover pair") as raised:
+        route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP), [])
+    assert "arc.set-routing-control" in (raised.value.hint or "")
+    with pytest.raises(DrToolError, match="failover pair"):
+        route53.failover(ctx, route53.FailoverParams(zone=ZONE, record=APP, value="usw2.shop.example.com"), [])
+    assert client.get_health_check(HealthCheckId=zone["check"])["HealthCheck"]["HealthCheckConfig"] == before
+    assert journal_events(ctx, "change.intent") == []
+    expect = route53.points_to(ctx, route53.PointsToParams(zone=ZONE, record="app", value="use1.shop.example.com",
+                                                           settle_ttl=False))
+    assert expect.ok, expect.detail
 
 
-def test_pair_form_needs_a_pair(ctx, zone):
-    with pytest.raises(DrToolError, match="not a PRIMARY/SECONDARY failover pair"):
+def test_old_journal_health_check_undo_still_restores(ctx, zone):
+    """Journals written before the refusal may hold route53.restore-health-check."""
+    client = zone["client"]
+    client.update_health_check(HealthCheckId=zone["check"], Inverted=True)
+    undo = {"name": "route53.restore-health-check",
+            "params": {"health_check_id": zone["check"], "inverted": False, "applied": True}}
+    run_undo(ctx, undo)
+    assert client.get_health_check(HealthCheckId=zone["check"])["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+    assert "already" in run_undo(ctx, undo)
+
+
+def test_simple_record_needs_a_value(ctx, zone):
+    with pytest.raises(DrToolError, match="needs `value`"):
         route53.failover(ctx, route53.FailoverParams(zone=ZONE, record="www"), [])
-
-
-class FakeHealthClient:
-    """Stand-in for the route53 client's health-check calls: moto hard-codes every checker to
-    Success, so a failing primary can only be shown behind the same boto3 interface."""
-
-    def __init__(self, statuses, inverted=False):
-        self.statuses, self.inverted = statuses, inverted
-
-    def get_health_check(self, HealthCheckId):  # noqa: N803 - boto3 signature
-        return {"HealthCheck": {"HealthCheckConfig": {"Inverted": self.inverted, "Disabled": False}}}
-
-    def get_health_check_status(self, HealthCheckId):  # noqa: N803
-        return {"HealthCheckObservations": [{"StatusReport": {"Status": s}} for s in self.statuses]}
-
-
-def test_health_is_failure_if_any_checker_fails_or_inverted():
-    assert route53.health_of(FakeHealthClient(["Success: HTTP 200"] * 3), "hc").healthy
-    failing = route53.health_of(FakeHealthClient(["Success: HTTP 200", "Failure: HTTP 503"]), "hc")
-    assert not failing.healthy and "1 of 2" in failing.why
-    assert not route53.health_of(FakeHealthClient(["Success"], inverted=True), "hc").healthy
-    assert route53.health_of(FakeHealthClient([]), None).healthy

@@ -120,7 +120,10 @@ def test_dns_alarms_and_endpoints(webshop):
     assert pair["PRIMARY"]["ResourceRecords"] == [{"Value": "use1.shop.example.com"}]
     assert pair["SECONDARY"]["ResourceRecords"] == [{"Value": "usw2.shop.example.com"}]
     check = r53.get_health_check(HealthCheckId=pair["PRIMARY"]["HealthCheckId"])["HealthCheck"]
-    assert check["HealthCheckConfig"]["FullyQualifiedDomainName"] == "use1.shop.example.com"
+    assert check["HealthCheckConfig"]["Type"] == "RECOVERY_CONTROL"    # ARC routing control use1 guards it
+    config = webshop.client("route53-recovery-control-config", "us-west-2")
+    assert config.list_associated_route53_health_checks(RoutingControlArn=webshop.values()["routing_control.use1"])[
+        "HealthCheckIds"] == [check["Id"]]
     status = r53.get_health_check_status(HealthCheckId=check["Id"])["HealthCheckObservations"]
     assert status[0]["StatusReport"]["Status"].startswith("Success")
     for region, name in (("us-east-1", "shop-5xx"), ("us-west-2", "shop-dr-5xx")):
