@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtool.outputs.view import get, resets_clock
+from drtool.outputs.view import get
 from drtool.services.model import infer_disruption
 
 
@@ -84,6 +84,15 @@ def disruption_of(scorecard: dict[str, Any]) -> str:
     return (_library_disruption(name) if name else None) or infer_disruption(name)
 
 
+def _completed(scorecard: dict[str, Any]) -> bool:
+    """A test that ran to a verdict (passed/failed, or recovered with an incomplete rollback),
+    not an aborted attempt; sandbox or live alike (`Result.live` tells them apart)."""
+    status = get(scorecard, "run.status")
+    if status in ("passed", "failed"):
+        return True
+    return status == "rollback-incomplete" and get(scorecard, "objectives.rto.recovered_at") is not None
+
+
 def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
@@ -133,7 +142,7 @@ def read_results(records: list[Any], warnings: list[str]) -> list[Result]:
                         rto_s=_num(get(sc, "objectives.rto.measured_s")), rpo_s=_num(get(sc, "objectives.rpo.measured_s")),
                         rto_target_s=_num(get(sc, "objectives.rto.target_s")),
                         rpo_target_s=_num(get(sc, "objectives.rpo.target_s")),
-                        counts=resets_clock(sc), scorecard=sc, files=list(record.files), read_file=record.read_file)
+                        counts=_completed(sc), scorecard=sc, files=list(record.files), read_file=record.read_file)
         result.actions = _actions(record, sc, service, warnings)
         results.append(result)
     return sorted(results, key=lambda r: (r.started_at, r.run_id))
