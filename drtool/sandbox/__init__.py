@@ -71,6 +71,7 @@ class Sandbox:
         self._http: Any = None
         self._simulator: Any = None
         self._backup: Any = None
+        self._arc: Any = None
         self._provisioned: Any = None
         self._url: str | None = None
         self._native_clients: dict[tuple[str, str], Any] = {}
@@ -125,17 +126,50 @@ class Sandbox:
             mi.install_patches(self.estate.account, list(self.estate.regions))
         from drtool.sandbox.fakes import arc_http, arc_state
 
-        arc = arc_state.ArcFake(self.estate.account, self._url)
-        arc_http.mount(self._server, arc)      # ARC, which moto lacks, served by this server
+        self._arc = arc_state.ArcFake(self.estate.account, self._url)
+        arc_http.mount(self._server, self._arc)      # ARC, which moto lacks, served by this server
         self._provisioned = Provisioner(self.estate, self._url, self._lock).run()
         for check, control in self._provisioned.routing_control_checks.items():
-            arc.associate(check, control)
+            self._arc.associate(check, control)
         hosts = {dns: region for dns, region in self._provisioned.load_balancer_regions.items()}
         subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
         self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
         self._simulator.start()
         self._http = Endpoints(lambda: self._simulator.snapshot)
         self._http.start()
+
+    def reprovision(self) -> None:
+        """Put a running sandbox back to a freshly provisioned estate without restarting its
+        server (tests that run many drills reuse one): moto reset, patches, fakes, estate,
+        simulator."""
+        import urllib.request
+
+        from drtool.sandbox import moto_internals as mi
+        from drtool.sandbox.provision import Provisioner
+        from drtool.sandbox.simulator import Simulator
+
+        assert self._simulator is not None and self._url is not None
+        self._simulator.stop()
+        # served under the sandbox's lock by the server's own thread: not held here
+        request = urllib.request.Request(f"{self._url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+            response.read()
+        with self._lock:
+            mi.uninstall_patches()
+            mi.install_patches(self.estate.account, list(self.estate.regions))
+        if self._backup is not None:
+            self._backup.clear()
+        arc = self._arc
+        with arc._lock:
+            for table in (arc.clusters, arc.panels, arc.controls, arc.checks):
+                table.clear()
+        self._provisioned = Provisioner(self.estate, self._url, self._lock).run()
+        for check, control in self._provisioned.routing_control_checks.items():
+            arc.associate(check, control)
+        hosts = dict(self._provisioned.load_balancer_regions)
+        subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
+        self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
+        self._simulator.start()
 
     def stop(self) -> None:
         """Stop the simulator, the endpoints and the moto server; undo the moto patches."""

@@ -15,7 +15,6 @@ session (a drill run, the provisioner and the estate reader each make their own)
 from __future__ import annotations
 
 import functools
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -59,27 +58,8 @@ class SandboxPool:
 
 
 def reprovision(sb: Any) -> None:
-    """Put a running sandbox back to its freshly provisioned estate (see the module doc)."""
-    from drtool.sandbox import moto_internals as mi
-    from drtool.sandbox.provision import Provisioner
-    from drtool.sandbox.simulator import Simulator
-
-    sb._simulator.stop()
-    # Served under the sandbox's lock by the server's own thread: not held here.
-    request = urllib.request.Request(f"{sb.endpoint_url}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
-        response.read()
-    with sb.lock:
-        mi.uninstall_patches()
-        mi.install_patches(sb.estate.account, list(sb.estate.regions))
-    if sb.backup is not None:
-        _clear_backup(sb.backup)
-    provisioned = Provisioner(sb.estate, sb.endpoint_url, sb.lock).run()
-    sb._provisioned = provisioned
-    hosts = dict(provisioned.load_balancer_regions)
-    subnets = {r: set(by_az.values()) for r, by_az in provisioned.subnets.items()}
-    sb._simulator = Simulator(sb.estate, sb.lock, hosts, subnets)
-    sb._simulator.start()
+    """Put a running sandbox back to its freshly provisioned estate (the product's own reset)."""
+    sb.reprovision()
 
 
 def _clear_backup(fake: Any) -> None:

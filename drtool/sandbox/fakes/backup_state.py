@@ -116,6 +116,12 @@ class BackupState:
         if isinstance(self.clock, FakeClock):
             self.clock.on_sleep.append(lambda _t: self.settle())
 
+    def clear(self) -> None:
+        """Forget every job, recovery point and vault (the sandbox was reprovisioned)."""
+        with self._lock:
+            for table in (self.recovery_points, self.jobs, self._tokens, self._vaults):
+                table.clear()
+
     def _finish(self, job: Job) -> None:  # pragma: no cover - the subclass decides
         raise NotImplementedError
 
