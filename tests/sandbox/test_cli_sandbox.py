@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
 
 from drtool.cli import invoke
 from tests.sandbox.helpers import TRUTH_ESTATE, get
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sandbox_help_is_lazy():
@@ -51,3 +55,34 @@ def test_up_prints_exports_serves_and_stops_on_sigterm():
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "sandbox stopped" in err
+
+
+@pytest.mark.e2e
+def test_a_run_against_sandbox_up_is_labelled_sandbox_everywhere(tmp_path):
+    """Issue 14: a drill run against `drtool sandbox up` (no --sandbox) is recorded as a
+    sandbox run with its endpoint, and its reports say SANDBOX in the title."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "drtool", "sandbox", "up"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "Ctrl-C stops it" in line:
+                break
+        exports = dict(x[len("export "):].split("=", 1) for x in lines if x.startswith("export "))
+        health = next(x for x in lines if x.startswith("# us-east-1 endpoint:")).split()[3]
+        run = subprocess.run([sys.executable, "-m", "drtool", "run", str(ROOT / "drills" / "instance-termination.yaml"),
+                              "--param", f"health_url={health}", "--yes", "--format", "md", "--format", "html",
+                              "--results", "R"], cwd=tmp_path, env={**env, **exports}, capture_output=True, text=True,
+                             timeout=300, stdin=subprocess.DEVNULL)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert run.returncode == 0, run.stderr[-3000:]
+    [card_path] = tmp_path.glob("R/*/*/scorecard.json")
+    card = json.loads(card_path.read_text())
+    assert card["run"]["mode"] == "sandbox" and card["run"]["endpoint"] == exports["AWS_ENDPOINT_URL"]
+    assert (card_path.parent / "scorecard.md").read_text().startswith("# SANDBOX:")
+    assert "<title>SANDBOX:" in (card_path.parent / "scorecard.html").read_text()
