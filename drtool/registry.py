@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "drtool.aws.s3",
     "drtool.aws.dynamodb",
     "drtool.aws.backup",
+    "drtool.aws.fis",
     "drtool.backups.restore",
 )
 

@@ -17,7 +17,15 @@ from botocore.handlers import BUILTIN_HANDLERS
 
 from drtool.sandbox.fakes import in_process
 from drtool.sandbox.fakes.fis_effects import SUPPORTED
-from drtool.sandbox.fakes.fis_state import LIVE, ActionRun, Experiment, FisError, FisState, Template, iso_seconds
+from drtool.sandbox.fakes.fis_state import (
+    LIVE,
+    ActionRun,
+    Experiment,
+    FisError,
+    FisState,
+    Template,
+    iso_seconds,
+)
 from drtool.timing import to_datetime
 
 OPERATIONS = ("CreateExperimentTemplate", "GetExperimentTemplate", "DeleteExperimentTemplate",
@@ -170,7 +178,7 @@ def _validate(body: dict[str, Any]) -> None:
         if kind not in SUPPORTED:
             raise FisError("ValidationException", f"action {name}: {kind} is not an action the sandbox FIS "
                                                   f"simulates ({', '.join(sorted(SUPPORTED))})")
-        for key, target in (spec.get("targets") or {}).items():
+        for target in (spec.get("targets") or {}).values():
             if target not in targets:
                 raise FisError("ValidationException", f"action {name}: target {target} is not defined")
             if targets[target].get("resourceType") != SUPPORTED[kind]:
