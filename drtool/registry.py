@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 BUILTIN_MODULES = (
     "drtool.aws.ec2",
     "drtool.aws.autoscaling",
+    "drtool.aws.az_capacity",
     "drtool.aws.elbv2",
     "drtool.aws.cloudwatch",
     "drtool.aws.http",
