@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drtool.context import StepContext
-from drtool.sandbox.fakes import fis_api  # noqa: F401 - registers the FIS hook before any session exists
 from drtool.journal import Journal
+from drtool.sandbox.fakes import fis_api  # noqa: F401 - registers the FIS hook before any session exists
 from drtool.timing import FakeClock
 
 
