@@ -4,8 +4,8 @@ A write becomes visible in the replica `lag` seconds after it was made. A disabl
 rule pauses its stream (writes queue; on re-enable they arrive `lag` after the resume),
 but writes already in flight when it was paused still land for up to `s3_pause_leak`
 (AWS FIS documents that S3 replication can continue for up to an hour after a pause; see
-docs/sandbox-delays.md). `pause(bucket, until)` / `resume(bucket)` (the sandbox FIS's `aws:s3:bucket-pause-replication`)
-hold a bucket's writes until `until` or the resume, whichever comes first; the backlog then
+docs/sandbox-delays.md). `pause(bucket, until)` / `resume(bucket)` (the sandbox FIS's
+`aws:s3:bucket-pause-replication`) hold a bucket's writes until `until` or the resume, whichever comes first; the backlog then
 replicates, as FIS documents ("objects written during the pause are replicated after").
 While the source region is cut off (all its subnets black-holed), writes in flight, and
 writes made meanwhile, are lost, as they would be when a region goes dark.
