@@ -22,6 +22,9 @@ def describe_plan(plan: Plan) -> str:
             lines.append(f"             -> {resource.type} {resource.id} ({resource.selected_by})")
         for resource in plan.touched.get(step_key(step), []):
             lines.append(f"             -> {resource.type} {resource.id}")
+        warning = step.entry.extra.get("plan_warning") if step.entry is not None else None
+        if warning:
+            lines.append(f"             ! {warning}")
     rails = drill.doc.guardrails
     lines.append(f"  guardrails: accounts {rails.accounts}, max_targets {rails.max_targets}, "
                  f"require_tags {rails.require_tags or '{}'}, time_limit {rails.time_limit}, "

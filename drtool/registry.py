@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 BUILTIN_MODULES = (
     "drtool.aws.ec2",
     "drtool.aws.autoscaling",
+    "drtool.aws.az_capacity",
     "drtool.aws.elbv2",
     "drtool.aws.cloudwatch",
     "drtool.aws.http",
@@ -30,6 +31,7 @@ BUILTIN_MODULES = (
     "drtool.aws.s3",
     "drtool.aws.dynamodb",
     "drtool.aws.backup",
+    "drtool.aws.fis",
     "drtool.backups.restore",
 )
 

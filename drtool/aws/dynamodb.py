@@ -25,6 +25,17 @@ DENIED_ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
                        "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:Scan",
                        "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive"]
 DENIED_DATA_ACTIONS = ["dynamodb:ReadDataForReplication", "dynamodb:WriteDataForReplication"]
+# FIS also appends a deny for the replication role to the resource policy of the target
+# table's stream (FIS actions reference, aws:dynamodb:global-table-pause-replication,
+# https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference).
+DENIED_STREAM_ACTIONS = ["dynamodb:GetRecords", "dynamodb:DescribeStream", "dynamodb:GetShardIterator"]
+# Denying the replication role on a multi-Region strongly consistent (MRSC) replica makes it
+# return AccessDeniedException for writes and strongly consistent reads (DynamoDB Developer
+# Guide, "DynamoDB global tables security",
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html).
+MRSC_REFUSAL = ("table {table} in {region} is a multi-Region strongly consistent global table "
+                "(MultiRegionConsistency STRONG): denying its replication makes the replica refuse writes and "
+                "strongly consistent reads (AccessDeniedException), an outage rather than a replication pause")
 # DynamoDB blocks a policy update for ~15 s after the previous one, and reads it eventually
 # consistently: the undo retries and re-reads for this long before it concludes anything.
 POLICY_SETTLE_S = 20.0
@@ -54,10 +65,21 @@ def _statements(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [statements] if isinstance(statements, dict) else list(statements)
 
 
+def _role_arn(table_arn: str) -> str:
+    parts = table_arn.split(":")
+    return f"arn:{parts[1]}:iam::{parts[4]}:{REPLICATION_ROLE}"
+
+
+def stream_statement(table_arn: str, stream_arn: str, sid: str, until: str) -> dict[str, Any]:
+    """The deny FIS appends to the table's stream policy: the replication role reads no records."""
+    return {"Sid": f"{sid}Stream", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": DENIED_STREAM_ACTIONS,
+            "Resource": stream_arn, "Condition": {"ArnEquals": {"aws:PrincipalArn": _role_arn(table_arn)},
+                                                  "DateLessThan": {"aws:CurrentTime": until}}}
+
+
 def pause_statements(table_arn: str, sid: str, until: str) -> list[dict[str, Any]]:
     """The two deny statements AWS FIS appends for a multi-Region eventually consistent table."""
-    parts = table_arn.split(":")
-    role_arn = f"arn:{parts[1]}:iam::{parts[4]}:{REPLICATION_ROLE}"
+    role_arn = _role_arn(table_arn)
     expiry = {"DateLessThan": {"aws:CurrentTime": until}}
     return [
         {"Sid": f"{sid}ServicePrincipal", "Effect": "Deny", "Principal": {"AWS": "*"},
@@ -100,7 +122,12 @@ def pause_replication(ctx: StepContext, params: PauseParams, targets: list[Resou
     """Appends the deny statements to any existing policy (untouched), with an expiry as a
     safety net should rollback never run."""
     client = ctx.client("dynamodb", params.replica_region)
-    arn = client.describe_table(TableName=params.table)["Table"]["TableArn"]
+    table = client.describe_table(TableName=params.table)["Table"]
+    if table.get("MultiRegionConsistency") == "STRONG":
+        raise DrToolError(MRSC_REFUSAL.format(table=params.table, region=params.replica_region),
+                          "pause only multi-Region eventually consistent tables; for MRSC tables test Region "
+                          "isolation with fis.experiment (aws:dynamodb:global-table-pause-replication)")
+    arn = table["TableArn"]
     sid = sid_prefix(ctx.run_id)
     doc = get_policy(client, arn)
     statements = _statements(doc)
@@ -119,13 +146,33 @@ def pause_replication(ctx: StepContext, params: PauseParams, targets: list[Resou
                               "region": params.replica_region},
                              params.replica_region),
                resources=[arn])
+    stream_arn = table.get("LatestStreamArn")
+    if stream_arn:
+        _deny_stream(ctx, client, params, arn, stream_arn, sid, until)
     kept = f" (kept its {len(statements)} existing statement(s))" if statements else ""
     return Outcome(f"Paused replication into {params.table} ({params.replica_region}): the replication "
                    f"service is denied until {until}{kept}.", {"table_arn": arn, "until": until})
 
 
+def _deny_stream(ctx: StepContext, client: Any, params: PauseParams, arn: str, stream_arn: str, sid: str,
+                 until: str) -> None:
+    doc = get_policy(client, stream_arn)
+    added = stream_statement(arn, stream_arn, sid, until)
+    new = {"Version": (doc or {}).get("Version", "2012-10-17"),
+           **{k: v for k, v in (doc or {}).items() if k not in ("Version", "Statement")},
+           "Statement": _statements(doc) + [added]}
+    ctx.change(f"deny the DynamoDB replication role on the stream of {params.table} in {params.replica_region}",
+               lambda: client.put_resource_policy(ResourceArn=stream_arn, Policy=json.dumps(new)),
+               undo=UndoSpec("dynamodb.resume-replication",
+                             {"table": params.table, "sid": sid, "statement_ids": [added["Sid"]],
+                              "resource_arn": stream_arn, "region": params.replica_region}, params.replica_region),
+               resources=[stream_arn])
+
+
 class ResumeParams(Params):
     table: str
+    resource_arn: str | None = Field(default=None, description="the policy's resource when it is not the "
+                                     "table (its stream)")
     sid: str = Field(min_length=1, description="Sid prefix of the run's deny statements")
     statement_ids: list[str] | None = Field(default=None, description="the Sids the drill added (absent in "
                                             "journals written before the check existed: any Sid with the prefix)")
@@ -153,7 +200,7 @@ def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
     that someone changed (no longer a Deny) is left as found."""
     client = ctx.client("dynamodb", params.region)
     try:
-        arn = client.describe_table(TableName=params.table)["Table"]["TableArn"]
+        arn = params.resource_arn or client.describe_table(TableName=params.table)["Table"]["TableArn"]
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return f"Table {params.table} no longer exists; nothing to resume."

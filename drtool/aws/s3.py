@@ -12,8 +12,17 @@ from drtool.context import StepContext
 from drtool.errors import ChangedSince, DrToolError
 from drtool.registry import Params, action, undo
 from drtool.resources import Outcome, Resource, UndoSpec
+from drtool.timing import rfc3339
 
 NO_CONFIG = ("ReplicationConfigurationNotFoundError", "NoSuchReplicationConfiguration")
+# S3 replicates only objects written while a rule is enabled; objects written while it is
+# disabled never replicate later and need S3 Batch Replication (S3 User Guide, "Replicating
+# existing objects with Batch Replication",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-batch.html).
+PAUSE_WARNING = ("native pause: objects written while the rules are disabled are NEVER replicated later "
+                 "(the scorecard lists them for S3 Batch Replication); prefer fis.experiment with "
+                 "aws:s3:bucket-pause-replication, which replicates them after the pause")
+COUNT_PAGES = 20   # at most 20,000 keys are counted when listing what the pause left behind
 
 
 def replication_config(client: Any, bucket: str) -> dict[str, Any] | None:
@@ -57,12 +66,14 @@ def _touches_bucket(ctx: StepContext, params: BucketParams) -> list[Resource]:
                      tags={t["Key"]: t["Value"] for t in tags}, attrs={"missing": missing})]
 
 
-@action("s3.pause-replication", summary="Disable a bucket's enabled replication rules (undo: re-enable them)",
-        params=BucketParams, undo="s3.resume-replication", touches=_touches_bucket,
+@action("s3.pause-replication", summary="Disable a bucket's enabled replication rules (undo: re-enable them; "
+        "objects written meanwhile are listed in follow_up for S3 Batch Replication)",
+        params=BucketParams, undo="s3.resume-replication", touches=_touches_bucket, plan_warning=PAUSE_WARNING,
         iam=["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "iam:PassRole",
              "s3:GetBucketTagging"])
 def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Resource]) -> Outcome:
-    """Objects written while a rule is disabled are never replicated later, as in a region cut-off."""
+    """Objects written while a rule is disabled are never replicated later (unlike FIS's pause):
+    the undo counts them and records a follow-up naming S3 Batch Replication."""
     client = ctx.client("s3", params.region)
     config = replication_config(client, params.bucket)
     if config is None:
@@ -76,7 +87,8 @@ def pause_replication(ctx: StepContext, params: BucketParams, targets: list[Reso
                lambda: _set_status(client, params.bucket, config, set(enabled), "Disabled"),
                undo=UndoSpec("s3.resume-replication",
                              {"bucket": params.bucket, "rule_ids": enabled,
-                              "applied": {r: "Disabled" for r in enabled}, "region": region}, region),
+                              "applied": {r: "Disabled" for r in enabled}, "region": region,
+                              "paused_at": ctx.clock.now()}, region),
                resources=[f"arn:aws:s3:::{params.bucket}"])
     return Outcome(f"Paused replication of {params.bucket}: disabled rule(s) {', '.join(enabled)}.",
                    {"bucket": params.bucket, "rules": enabled})
@@ -86,6 +98,8 @@ class ResumeParams(BucketParams):
     rule_ids: list[str] = Field(min_length=1, description="exactly the rules the pause disabled")
     applied: dict[str, str] | None = Field(default=None, description="rule id -> the Status the drill set "
                                            "(absent in journals written before the check existed)")
+    paused_at: float | None = Field(default=None, description="epoch seconds of the pause (objects written "
+                                    "since are listed in follow_up)")
 
 
 @undo("s3.resume-replication", summary="Re-enable the replication rules a drill disabled (those still disabled)",
@@ -109,11 +123,51 @@ def resume_replication(ctx: StepContext, params: ResumeParams) -> str:
             and rules[r].get("Status") == applied.get(r, rules[r].get("Status"))]
     if todo:
         _set_status(client, params.bucket, config, set(todo), "Enabled")
+        if params.paused_at is not None:
+            _follow_up_unreplicated(ctx, client, params, [rules[r] for r in todo])
     sentence = (f"Re-enabled replication rule(s) {', '.join(todo)} of {params.bucket}." if todo
                 else f"Replication rule(s) of {params.bucket} the drill disabled are already enabled.")
     if changed:
         raise ChangedSince(f"{'; '.join(changed)} in bucket {params.bucket}" + (f" ({sentence})" if todo else ""))
     return sentence
+
+
+def _rule_prefix(rule: dict[str, Any]) -> str:
+    flt = rule.get("Filter") or {}
+    return str(flt.get("Prefix") or (flt.get("And") or {}).get("Prefix") or rule.get("Prefix") or "")
+
+
+def _follow_up_unreplicated(ctx: StepContext, client: Any, params: ResumeParams, rules: list[dict[str, Any]]) -> None:
+    """Count the objects written under the re-enabled rules since the pause, and record how
+    to replicate them: an S3 Batch Replication job whose generated manifest takes the
+    objects never replicated (ObjectReplicationStatuses NONE) created in the window (S3 User
+    Guide, "Create a Batch Replication job for existing replication rules" and "Getting
+    replication status information", replication-status.html)."""
+    # LastModified has whole seconds: count from the second of the pause (may include an
+    # object written in that second just before it).
+    since, until = float(int(params.paused_at or 0)), ctx.clock.now()
+    prefixes = sorted({_rule_prefix(r) for r in rules})
+    count, capped = 0, False
+    for prefix in ([""] if "" in prefixes else prefixes):
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=params.bucket, Prefix=prefix)
+        for number, page in enumerate(pages):
+            if number >= COUNT_PAGES:
+                capped = True
+                break
+            count += sum(1 for o in page.get("Contents") or [] if o["LastModified"].timestamp() >= since)
+    if not count:
+        return
+    start, end = rfc3339(since), rfc3339(until)
+    ctx.follow_up(
+        f"arn:aws:s3:::{params.bucket}",
+        f"{'at least ' if capped else ''}{count} object(s) written to {params.bucket} while replication rule(s) "
+        f"{', '.join(params.rule_ids)} were disabled ({start} to {end}) were not replicated and never will be",
+        "S3 does not replicate objects written while a rule is disabled. Replicate them with an S3 Batch "
+        "Replication job (https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+        "s3-batch-replication-existing-config.html): `aws s3control create-job` with operation S3ReplicateObject "
+        f"and an S3JobManifestGenerator on source bucket arn:aws:s3:::{params.bucket} filtered by "
+        f"EligibleForReplication=true, ObjectReplicationStatuses=[NONE], CreatedAfter={start}, "
+        f"CreatedBefore={end}")
 
 
 # --- canaries ------------------------------------------------------------------------------

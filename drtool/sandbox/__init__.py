@@ -72,6 +72,8 @@ class Sandbox:
         self._simulator: Any = None
         self._backup: Any = None
         self._arc: Any = None
+        self._fis: Any = None
+        self._fis_ticker: Any = None
         self._provisioned: Any = None
         self._url: str | None = None
         self._native_clients: dict[tuple[str, str], Any] = {}
@@ -121,6 +123,8 @@ class Sandbox:
         self._url = f"http://{host}:{port}"
         self._backup = self._make_backup_fake()
         self._server.fakes.mount(RestJsonFake("backup", self._backup))
+        self._fis = self._make_fis_fake()
+        self._server.fakes.mount(RestJsonFake("fis", self._fis))
         with self._lock:
             reset_moto()
             mi.install_patches(self.estate.account, list(self.estate.regions))
@@ -135,6 +139,9 @@ class Sandbox:
         subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
         self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
         self._simulator.start()
+        from drtool.sandbox.fakes.fis_state import Ticker
+
+        self._fis_ticker = Ticker(self._fis).start()
         self._http = Endpoints(lambda: self._simulator.snapshot)
         self._http.start()
 
@@ -174,6 +181,10 @@ class Sandbox:
     def stop(self) -> None:
         """Stop the simulator, the endpoints and the moto server; undo the moto patches."""
         global _active
+        if self._fis_ticker is not None:
+            self._fis_ticker.stop()
+            self._fis.stop_all()   # revert running faults while the server still answers
+            self._fis_ticker = None
         for part in (self._simulator, self._http):
             if part is not None:
                 part.stop()
@@ -220,6 +231,11 @@ class Sandbox:
     def backup(self) -> Any:
         """The fake AWS Backup service the server serves (drtool.sandbox.fakes.backup_api.FakeBackup)."""
         return self._backup
+
+    @property
+    def fis(self) -> Any:
+        """The fake AWS FIS the server serves (drtool.sandbox.fakes.fis_api.FakeFis)."""
+        return self._fis
 
     @property
     def lock(self) -> threading.RLock:
@@ -283,6 +299,18 @@ class Sandbox:
         return FakeBackup(SystemClock(), {"backup": t.backup_duration, "copy": t.copy_duration,
                                           "restore": t.restore_duration},
                           self.estate.account, client_factory=self._native_client)
+
+    def _make_fis_fake(self) -> Any:
+        """One fake AWS FIS whose experiments act through this server and pause the
+        simulator's S3 replicator; its clock is the wall clock (a `Ticker` drives it)."""
+        from drtool.sandbox.fakes.fis_api import FakeFis
+        from drtool.sandbox.fakes.fis_effects import LockedReplicator, NativeFaults
+        from drtool.timing import SystemClock
+
+        def replicator() -> Any:
+            return LockedReplicator(self._simulator.s3, self._lock) if self._simulator is not None else None
+
+        return FakeFis(SystemClock(), self.estate.account, NativeFaults(self.client, replicator))
 
     def _native_client(self, service: str, region: str) -> Any:
         key = (service, region)

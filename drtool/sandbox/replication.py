@@ -4,7 +4,9 @@ A write becomes visible in the replica `lag` seconds after it was made. A disabl
 rule pauses its stream (writes queue; on re-enable they arrive `lag` after the resume),
 but writes already in flight when it was paused still land for up to `s3_pause_leak`
 (AWS FIS documents that S3 replication can continue for up to an hour after a pause; see
-docs/sandbox-delays.md).
+docs/sandbox-delays.md). `pause(bucket, until)` / `resume(bucket)` (the sandbox FIS's
+`aws:s3:bucket-pause-replication`) hold a bucket's writes until `until` or the resume, whichever comes first; the backlog then
+replicates, as FIS documents ("objects written during the pause are replicated after").
 While the source region is cut off (all its subnets black-holed), writes in flight, and
 writes made meanwhile, are lost, as they would be when a region goes dark.
 """
@@ -38,6 +40,23 @@ class S3Replicator:
         self.replicated = 0
         self.lost = 0
         self._status: dict[tuple[str, str], str] = {}
+        self.paused: dict[str, float] = {}   # bucket -> wall time the pause ends by itself
+
+    def pause(self, bucket: str, until: float) -> None:
+        """Hold the bucket's replication until `until` (wall clock) or `resume`."""
+        self.paused[bucket] = until
+
+    def resume(self, bucket: str) -> None:
+        """End a pause now; the queued writes replicate after the bucket's lag."""
+        if self.paused.pop(bucket, None) is not None:
+            import time
+
+            self._release(bucket, time.time())
+
+    def _release(self, bucket: str, wall: float) -> None:
+        for write in self.in_flight:
+            if write.bucket == bucket:
+                write.due = max(write.due, wall + self._lag(bucket))
 
     def _lag(self, bucket: str) -> float:
         return self.truth.buckets.get(bucket, self.truth.s3_replication_lag)
@@ -73,6 +92,10 @@ class S3Replicator:
         self._deliver(wall, cut_off, rules)
 
     def _deliver(self, wall: float, cut_off: set[str], rules: dict[str, list[mi.ReplicationRule]]) -> None:
+        for bucket, until in list(self.paused.items()):
+            if wall >= until:
+                del self.paused[bucket]
+                self._release(bucket, wall)
         waiting = []
         for write in self.in_flight:
             if write.region in cut_off:
@@ -81,7 +104,8 @@ class S3Replicator:
             rule = next((r for r in rules.get(write.bucket, []) if r.rule_id == write.rule_id), None)
             if rule is None:
                 continue  # the rule was removed: nothing more replicates
-            if write.due > wall or not (rule.status == "Enabled" or self._leaks(write, wall)):
+            if write.due > wall or not (rule.status == "Enabled" or self._leaks(write, wall)) \
+                    or (write.bucket in self.paused and not self._leaks(write, wall)):
                 waiting.append(write)
                 continue
             copied = mi.copy_object_version(self.account, write.bucket, write.key, write.version_id, rule.destination)

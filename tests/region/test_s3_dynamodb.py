@@ -27,7 +27,8 @@ def test_pause_disables_enabled_rules_and_resume_reenables_only_those(session, c
     [intent] = journal_events(ctx, "change.intent")
     assert intent["undo"] == {"name": "s3.resume-replication", "region": PRIMARY, "account": None,
                               "params": {"bucket": "shop-orders-use1", "rule_ids": ["to-dr"],
-                                         "applied": {"to-dr": "Disabled"}, "region": PRIMARY}}
+                                         "applied": {"to-dr": "Disabled"}, "region": PRIMARY,
+                                         "paused_at": ctx.clock.now()}}
     assert "Re-enabled" in run_undo(ctx, intent["undo"])
     assert _rules(session) == {"to-dr": "Enabled", "archive": "Disabled"}
     assert "already enabled" in run_undo(ctx, intent["undo"])
