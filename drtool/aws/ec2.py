@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -129,7 +130,7 @@ def terminate_instances(ctx: StepContext, params: Params, targets: list[Resource
         ids = [t.id for t in group]
         client = ctx.client("ec2", region)
         ctx.change(f"terminate {len(ids)} instance(s) in {region}: {', '.join(ids)}",
-                   lambda client=client, ids=ids: client.terminate_instances(InstanceIds=ids), resources=ids)
+                   partial(client.terminate_instances, InstanceIds=ids), resources=ids)
         done += ids
     if not done:
         return Outcome("No instances were selected; nothing was terminated.")
@@ -146,7 +147,7 @@ def stop_instances(ctx: StepContext, params: Params, targets: list[Resource]) ->
         ids = [t.id for t in group]
         client = ctx.client("ec2", region)
         ctx.change(f"stop {len(ids)} instance(s) in {region}: {', '.join(ids)}",
-                   lambda client=client, ids=ids: client.stop_instances(InstanceIds=ids),
+                   partial(client.stop_instances, InstanceIds=ids),
                    undo=UndoSpec("ec2.start-instances", {"instance_ids": ids, "region": region}, region),
                    resources=ids)
         stopped += ids
@@ -179,9 +180,10 @@ def start_instances(ctx: StepContext, params: StartInstancesParams) -> str:
     done, states = settled()
     if not done:  # a crash can land mid-stop; StartInstances refuses a stopping instance
         try:
-            _, states = wait_until(settled, clock=ctx.clock, interval=START_POLL_S, timeout=START_WAIT_S)
+            _, last = wait_until(settled, clock=ctx.clock, interval=START_POLL_S, timeout=START_WAIT_S)
+            states = last if isinstance(last, dict) else states
         except PollTimeout as exc:
-            states = exc.last
+            states = exc.last if isinstance(exc.last, dict) else states
     to_start = sorted(i for i, s in states.items() if s == "stopped")
     if to_start:
         client.start_instances(InstanceIds=to_start)
@@ -244,7 +246,7 @@ def blackhole_subnets(ctx: StepContext, params: Params, targets: list[Resource])
         if not todo:
             continue
         deny = ctx.change(f"create a deny-all network ACL in {vpc} ({region})",
-                          lambda client=client, vpc=vpc: _create_deny_acl(ctx, client, vpc),
+                          partial(_create_deny_acl, ctx, client, vpc),
                           undo=UndoSpec("ec2.delete-run-acls",
                                         {"vpc_id": vpc, "run_id": ctx.run_id, "region": region}, region),
                           resources=[vpc])
@@ -252,8 +254,8 @@ def blackhole_subnets(ctx: StepContext, params: Params, targets: list[Resource])
         for subnet in todo:
             assoc = current[subnet]
             ctx.change(f"associate {subnet} with deny-all ACL {deny} (was {assoc['NetworkAclId']})",
-                       lambda client=client, a=assoc["NetworkAclAssociationId"], d=deny:
-                           client.replace_network_acl_association(AssociationId=a, NetworkAclId=d),
+                       partial(client.replace_network_acl_association,
+                               AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=deny),
                        undo=UndoSpec("ec2.restore-acl-association",
                                      {"subnet_id": subnet, "network_acl_id": assoc["NetworkAclId"],
                                       "deny_acl_id": deny, "region": region}, region),
