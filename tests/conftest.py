@@ -34,6 +34,8 @@ MOTO = _moto_installed()
 MOTO_FIXTURES = {"aws", "moto_server", "moto_url", "truth_sandbox", "baselines"}
 MOTO_MARKERS = ("moto", "e2e")
 E2E_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e")  # all drtool-against-moto
+# Folders whose tests start the sandbox (or FIS/ARC fakes inside it) themselves.
+SANDBOX_DIRS = tuple(os.path.join(os.path.dirname(os.path.abspath(__file__)), d) + os.sep for d in ("sandbox", "safety", "fis"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,7 +43,9 @@ def pytest_collection_modifyitems(config, items):
     them with a visible reason, so the rest proves the live commands never need moto."""
     skip = pytest.mark.skip(reason="needs moto: install drtool[sandbox] (pip install '.[sandbox]')")
     for item in items:
-        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or str(item.path).startswith(E2E_DIR + os.sep):
+        path = str(item.path)
+        if MOTO_FIXTURES & set(getattr(item, "fixturenames", ())) or path.startswith(E2E_DIR + os.sep) \
+                or path.startswith(SANDBOX_DIRS):
             item.add_marker(pytest.mark.moto)
         if not MOTO and any(item.get_closest_marker(name) is not None for name in MOTO_MARKERS):
             item.add_marker(skip)
