@@ -66,10 +66,7 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
             report(f"  LEFT AS FOUND {label}: {exc.found}")
             continue
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
-            try:
-                message = translate(exc, item.undo.name).message
-            except Exception:  # noqa: BLE001
-                message = f"{type(exc).__name__}: {exc}"
+            message = translate(exc, item.undo.name).message   # never raises: anything not AWS is named
             journal.write("undo.failed", intent=item.intent_seq, error=f"undo failed: {message}",
                           summary=item.summary)
             remaining.append(f"{item.summary} [{item.undo.name} failed: {message}]")

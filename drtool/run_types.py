@@ -71,11 +71,7 @@ def error_text(exc: BaseException) -> str:
     """One line for any exception: the AWS operation and error code where there is one."""
     from drtool.aws.errors import translate
 
-    operation = getattr(exc, "operation_name", None) or "AWS call"
-    try:
-        return translate(exc, operation).message
-    except Exception:  # noqa: BLE001 - not an AWS error: say what it is
-        return f"internal error: {type(exc).__name__}: {exc}"
+    return translate(exc, getattr(exc, "operation_name", None) or "AWS call").message   # never raises
 
 
 def operator() -> str:
