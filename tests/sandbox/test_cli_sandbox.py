@@ -29,18 +29,23 @@ def test_unknown_estate_is_a_usage_error(capsys):
     assert "no estate" in capsys.readouterr().err
 
 
+def _banner(proc: subprocess.Popen) -> tuple[list[str], dict[str, str]]:
+    """The lines `sandbox up` prints until it is ready, and the variables it exports."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if "Ctrl-C stops it" in line:
+            break
+    return lines, dict(x[len("export "):].split("=", 1) for x in lines if x.startswith("export "))
+
+
 @pytest.mark.moto
 def test_up_prints_exports_serves_and_stops_on_sigterm():
     proc = subprocess.Popen([sys.executable, "-m", "drtool", "sandbox", "up", "--estate", str(TRUTH_ESTATE)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if "Ctrl-C stops it" in line:
-                break
-        exports = dict(x[len("export "):].split("=", 1) for x in lines if x.startswith("export "))
+        lines, exports = _banner(proc)
         assert exports["AWS_ACCESS_KEY_ID"] == "testing"
         url = exports["AWS_ENDPOINT_URL"]
         assert url.startswith("http://127.0.0.1:")
@@ -66,12 +71,7 @@ def test_a_run_against_sandbox_up_is_labelled_sandbox_everywhere(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "drtool", "sandbox", "up"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if "Ctrl-C stops it" in line:
-                break
-        exports = dict(x[len("export "):].split("=", 1) for x in lines if x.startswith("export "))
+        lines, exports = _banner(proc)
         health = next(x for x in lines if x.startswith("# us-east-1 endpoint:")).split()[3]
         run = subprocess.run([sys.executable, "-m", "drtool", "run", str(ROOT / "drills" / "instance-termination.yaml"),
                               "--param", f"health_url={health}", "--yes", "--format", "md", "--format", "html",
