@@ -30,12 +30,9 @@ from drtool.run_types import (
     RunResult,
     error_text,
     new_run_id,
-    operator,
 )
 from drtool.scorecard import write_scorecard
 from drtool.timing import Clock
-
-_operator = operator      # kept for callers of the old private name
 
 
 def check_steady_state(drill: Drill, session: Any, plan: Plan, clock: Clock) -> None:
