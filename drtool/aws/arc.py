@@ -71,17 +71,7 @@ def _cluster_client(ctx: StepContext, endpoint: dict[str, str]) -> Any:
     caller moves on to the next endpoint instead of retrying)."""
     key = (id(ctx.aws), endpoint["Endpoint"], endpoint["Region"])
     if key not in _CLIENTS:
-        from botocore.config import Config
-
-        aws = ctx.aws
-        client = aws._boto_session().client(  # the session's credentials; AwsSession has no per-endpoint client
-            "route53-recovery-cluster", region_name=endpoint["Region"], endpoint_url=endpoint["Endpoint"],
-            config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5,
-                          read_timeout=10, user_agent_extra="drtool"))
-        counter = getattr(aws, "_count", None)
-        if counter is not None:
-            client.meta.events.register("before-call.*.*", counter)
-        _CLIENTS[key] = client
+        _CLIENTS[key] = ctx.aws.client_at("route53-recovery-cluster", endpoint["Region"], endpoint["Endpoint"])
     return _CLIENTS[key]
 
 

@@ -174,16 +174,18 @@ class AwsSession:
             metadata=refresh(), refresh_using=refresh, method="assume-role")
         return boto3.Session(botocore_session=core, region_name=self._region)
 
-    def _raw_client(self, session, service: str, region: str):
+    def _raw_client(self, session, service: str, region: str, endpoint_url: str | None = None,
+                    timeouts: tuple[float, float] | None = None):
         from botocore.config import Config
 
         # `total_max_attempts: 1` means one attempt: botocore's `max_attempts` counts
         # retries (client config; botocore/args.py adds 1), so `max_attempts: 1` would
         # resend every call, changes included, once after a timeout or a 5xx.
-        connect, read = self._timeouts
+        connect, read = timeouts or self._timeouts
         config = Config(retries={"mode": "standard", "total_max_attempts": 1},
                         connect_timeout=connect, read_timeout=read, user_agent_extra="drtool")
-        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        client = session.client(service, region_name=region, endpoint_url=endpoint_url or self.endpoint_url,
+                                config=config)
         client.meta.events.register("before-call.*.*", self._count)
         if self._on_client is not None:
             self._on_client(service, client)
@@ -257,6 +259,13 @@ class AwsSession:
                 policy = RetryPolicy(self.max_attempts, self.base_delay, sleep=self._sleep or time.sleep)
                 self._clients[key] = RetryingClient(raw, policy=policy)
             return self._clients[key]
+
+    def client_at(self, service: str, region: str, endpoint_url: str, *,
+                  timeouts: tuple[float, float] = (5, 10)):
+        """An uncached, single-attempt client on an explicit endpoint (e.g. one of an ARC
+        cluster's five regional endpoints), signed with this session's credentials, counted
+        and hooked like every other client. The caller owns failover between endpoints."""
+        return self._raw_client(self._boto_session(), service, region, endpoint_url, timeouts)
 
     def account_id(self) -> str:
         """The account the credentials act in (one STS call, cached)."""
