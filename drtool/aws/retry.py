@@ -35,6 +35,13 @@ THROTTLING_CODES = frozenset({
     "SlowDown", "PriorRequestNotComplete", "BandwidthLimitExceeded", "RequestThrottled",
     "EC2ThrottledException", "TransactionInProgressException", "LimitExceededException",
 })
+# Rejected at authentication, before the service acts: the request was never applied, so a
+# change may be resent too. A retry helps once the credentials have renewed themselves
+# (botocore's RefreshableCredentials for assumed roles and instance profiles), which is
+# what lets a rollback outlive an STS session that expired mid-run. AWS: "Common Errors"
+# (ExpiredTokenException, RequestExpired), https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
+# and https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+UNAUTHENTICATED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
                              "RequestTimeout", "RequestTimeoutException"})
 READ_PREFIXES = ("describe_", "list_", "get_", "head_", "lookup_", "search_", "test_", "batch_get_",
@@ -68,7 +75,7 @@ def _server_error(exc: BaseException) -> bool:
 
 def is_ambiguous(exc: BaseException) -> bool:
     """Did a sent call fail without saying whether it was applied?"""
-    if error_code(exc) in THROTTLING_CODES:
+    if error_code(exc) in THROTTLING_CODES | UNAUTHENTICATED_CODES:
         return False
     return _network(exc)[1] or _server_error(exc)
 
@@ -76,7 +83,7 @@ def is_ambiguous(exc: BaseException) -> bool:
 def should_retry(exc: BaseException, read: bool) -> bool:
     code = error_code(exc)
     unsent, _ = _network(exc)
-    if code in THROTTLING_CODES or unsent:
+    if code in THROTTLING_CODES or code in UNAUTHENTICATED_CODES or unsent:
         return True
     return read and is_ambiguous(exc)
 

@@ -45,6 +45,17 @@ def test_changes_retry_only_on_throttling(stubbed):
     stub.assert_no_pending_responses()
 
 
+@pytest.mark.parametrize("code", ["ExpiredToken", "ExpiredTokenException", "RequestExpired"])
+def test_changes_retry_when_rejected_before_authentication(stubbed, code):
+    """AWS rejects an expired token or signature before acting: resending the change is safe,
+    and succeeds once refreshable credentials have renewed (e.g. during a long rollback)."""
+    client, stub = stubbed
+    stub.add_client_error("stop_instances", service_error_code=code, http_status_code=400)
+    stub.add_response("stop_instances", {"StoppingInstances": []}, {"InstanceIds": ["i-1"]})
+    assert client.stop_instances(InstanceIds=["i-1"]) == {"StoppingInstances": []}
+    stub.assert_no_pending_responses()
+
+
 def test_changes_never_retry_other_errors(stubbed):
     """An InternalError on a change may have been applied: never repeat it."""
     client, stub = stubbed
