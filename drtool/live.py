@@ -54,6 +54,7 @@ class Snapshot:
     checks: dict[str, Check]
     canaries: str | None
     ending: str | None
+    workaround: str | None = None   # the workaround track, beside recovery (None: the scenario has none)
 
     @property
     def left_s(self) -> float | None:
@@ -103,6 +104,8 @@ class LiveState:
     ended_at: float | None = None
     canaries: str | None = None
     ending: str | None = None
+    workaround_step: str | None = None
+    workaround_at: float | None = None
     checks: dict[str, Check] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,6 +119,10 @@ class LiveState:
             self.drill, self.mode = str(r.get("drill", "")), str(r.get("mode", ""))
             self.rto_s = (r.get("objectives") or {}).get("rto_s")
             self.phase = "steady state"
+        elif event == "step.started" and r.get("phase") == "workaround":
+            self.workaround_step = str(r.get("step", ""))    # its own track: the main phase line stays
+        elif event == "workaround":
+            self.workaround_at = _num(r.get("t"))
         elif event == "step.started":
             self.phase, self.step = str(r.get("phase", "")), str(r.get("step", ""))
         elif event == "fault":
@@ -148,7 +155,17 @@ class LiveState:
                 end = next((t for t in (self.recovered_at, self.ended_at) if t is not None), None) or self.now()
                 elapsed = max(0.0, end - self.fault_at)
             return Snapshot(self.drill, self.mode, self.phase, self.step, self.rto_s, elapsed,
-                            self.recovered_at is not None, dict(self.checks), self.canaries, self.ending)
+                            self.recovered_at is not None, dict(self.checks), self.canaries, self.ending,
+                            self._workaround())
+
+    def _workaround(self) -> str | None:
+        if self.workaround_at is not None:
+            since = (f" {format_duration(max(0.0, self.workaround_at - self.fault_at))} after the fault"
+                     if self.fault_at is not None else "")
+            return f"in place{since}: the business continues, degraded"
+        if self.workaround_step is not None:
+            return f"running {self.workaround_step}".strip()
+        return None
 
 
 def _num(value: Any) -> float | None:
@@ -205,6 +222,8 @@ class PlainView:
         head = [f"[{snap.phase}]{step}"]
         if snap.budget():
             head.append(snap.budget())
+        if snap.workaround:
+            head.append(f"workaround {snap.workaround}")
         if snap.canaries:
             head.append(f"canaries {snap.canaries}")
         if snap.ending:
@@ -221,7 +240,7 @@ class PlainView:
         if not snap.drill:
             return
         key = (snap.phase, snap.step, tuple((k, _DURATION.sub("#", c.detail)) for k, c in snap.pending.items()),
-               snap.canaries,
+               snap.canaries, snap.workaround,
                snap.exceeded, snap.recovered, snap.ending)
         now = self.now()
         if key == self._last_key and now - self._last_at < self.heartbeat:
@@ -306,6 +325,8 @@ class RichView(PlainView):
         budget = Text(self.redact(snap.budget()), style="bold red" if snap.exceeded else
                       "green" if snap.recovered else "")
         grid.add_row("budget", budget)
+        if snap.workaround:
+            grid.add_row("workaround", Text(self.redact(snap.workaround), style="yellow"))
         for label, check in snap.checks.items():
             mark = Text("ok  ", style="green") if check.ok else Text("FAIL", style="bold red")
             grid.add_row("check", mark + Text(self.redact(f" {label}: {check.detail}")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from drtool.journal import Journal, observing, read_journal
 from drtool.live import JsonEvents, LiveState, PlainView, RichView, make_view
@@ -139,3 +140,37 @@ def test_observing_subscribes_journals_opened_inside_the_block(tmp_path):
     lines = out.getvalue().splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["r1"]
     assert json.loads(lines[0])["sha256"] == read_journal(tmp_path / "journal.jsonl")[0]["sha256"]
+
+
+def test_both_tracks_show_recovery_and_the_workaround_apart():
+    """Issue 15: the workaround runs beside `recover`; the view keeps the main phase line and
+    shows the workaround's own step, then the instant it was in place."""
+    now, out = Now(), io.StringIO()
+    view = PlainView(out, now=now, heartbeat=60)
+    view.on_event(started(rto=60))
+    view.on_event({"event": "fault", "t": 1000.0})
+    view.on_event({"event": "step.started", "phase": "recover", "step": "promote the DR database"})
+    view.on_event({"event": "step.started", "phase": "workaround", "step": "serve the static checkout page"})
+    snap = view.state.snapshot()
+    assert (snap.phase, snap.step) == ("recover", "promote the DR database")
+    assert snap.workaround == "running serve the static checkout page"
+    assert "workaround running serve the static checkout page" in out.getvalue().splitlines()[-1]
+    view.on_event({"event": "workaround", "t": 1004.0, "steps": 1})
+    last = out.getvalue().splitlines()[-1]
+    assert "[recover] promote the DR database" in last
+    assert "workaround in place 4.00s after the fault: the business continues, degraded" in last
+    from rich.console import Console
+
+    rich_view = RichView(io.StringIO(), now=now)
+    for record in (started(rto=60), {"event": "fault", "t": 1000.0}, {"event": "workaround", "t": 1004.0}):
+        rich_view.state.on_event(record)
+    console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
+    console.print(rich_view)
+    assert re.search(r"workaround +in place 4.00s after the fault", console.file.getvalue())
+
+
+def test_no_workaround_track_without_workaround_steps():
+    state = LiveState(now=Now())
+    state.on_event(started())
+    state.on_event({"event": "step.started", "phase": "recover", "step": "scale out"})
+    assert state.snapshot().workaround is None
