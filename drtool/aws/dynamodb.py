@@ -20,14 +20,18 @@ from drtool.timing import rfc3339
 
 REPLICATION_SERVICE = "replication.dynamodb.amazonaws.com"
 REPLICATION_ROLE = f"role/aws-service-role/{REPLICATION_SERVICE}/AWSServiceRoleForDynamoDBReplication"
-# What the replication service-linked role does on a replica (AWS FIS denies the same list).
+# The statements below are the ones AWS FIS appends for an MREC table, action for action
+# (FIS actions reference, aws:dynamodb:global-table-pause-replication, "Multi-Region
+# eventually consistent (MREC) global tables",
+# https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#global-table-pause-replication;
+# tests/region/test_dynamodb_stream_deny.py asserts them). What the replication role does on a replica:
 DENIED_ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                        "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:Scan",
                        "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive"]
 DENIED_DATA_ACTIONS = ["dynamodb:ReadDataForReplication", "dynamodb:WriteDataForReplication"]
 # FIS also appends a deny for the replication role to the resource policy of the target
-# table's stream (FIS actions reference, aws:dynamodb:global-table-pause-replication,
-# https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference).
+# table's stream (same page: GetRecords, DescribeStream, GetShardIterator, conditioned on the
+# replication role's ARN and the expiry). A table without a stream gets no stream statement.
 DENIED_STREAM_ACTIONS = ["dynamodb:GetRecords", "dynamodb:DescribeStream", "dynamodb:GetShardIterator"]
 # Denying the replication role on a multi-Region strongly consistent (MRSC) replica makes it
 # return AccessDeniedException for writes and strongly consistent reads (DynamoDB Developer
