@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -143,13 +144,31 @@ def delete_table(ctx: StepContext, client: Any, name: str) -> str:
     return f"DynamoDB table {name} is already gone"
 
 
+# DescribeTable's ItemCount: "DynamoDB updates this value approximately every six hours.
+# Recent changes might not be reflected in this value." (TableDescription,
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html);
+# a backup's SourceTableDetails.ItemCount is "an approximate value" too
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SourceTableDetails.html).
+ITEM_COUNT_LAG_S = 6 * 3600
+# Exact counts: one paginated Scan(Select=COUNT) per table per run, remembered across polls.
+_EXACT: dict[tuple[str, str, str, str], tuple[int, bool]] = {}
+_EXACT_LOCK = threading.Lock()
+
+
 class ItemCountParams(Params):
     table: str
     equals: int | None = Field(default=None, ge=0)
     matches_backup: str | None = Field(default=None, description='a backup ARN, "newest" (of source_table) or '
                                        '"restored" (the backup the table was restored from)')
     source_table: str | None = None
+    count: Literal["approximate", "exact"] = Field(default="approximate", description=(
+        "approximate: DescribeTable's ItemCount, which DynamoDB refreshes about every six hours (no scan); "
+        "exact: one paginated Scan(Select=COUNT), run once per run and table and reused by later polls"))
     tolerance: int = Field(default=0, ge=0, description="accepted difference in items")
+    tolerance_percent: float = Field(default=1.0, ge=0, le=100, description="accepted difference in percent of "
+                                     "the expected count (the larger of the two tolerances applies)")
+    max_scan_pages: int = Field(default=1000, ge=1, description="bound on the exact count's Scan pages (1 MB "
+                                "each); a table larger than that fails the probe instead of scanning on")
 
     @model_validator(mode="after")
     def _one(self) -> ItemCountParams:
@@ -160,14 +179,25 @@ class ItemCountParams(Params):
         return self
 
 
-def _count(client: Any, table: str) -> int:
+def scan_count(client: Any, table: str, max_pages: int) -> tuple[int, bool]:
+    """(items counted, complete): a paginated Scan(Select=COUNT) of at most `max_pages` pages."""
     total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
-    while True:
+    for _ in range(max_pages):
         page = client.scan(**kwargs)
         total += page.get("Count", 0)
         if not page.get("LastEvaluatedKey"):
-            return total
+            return total, True
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return total, False
+
+
+def _exact_count(ctx: StepContext, client: Any, params: ItemCountParams, table: dict[str, Any]) -> tuple[int, bool]:
+    """The run's one exact count of this table (a table re-created under the same name is another)."""
+    key = (ctx.run_id, params.region or ctx.region, str(table.get("TableArn")), str(table.get("CreationDateTime")))
+    with _EXACT_LOCK:
+        if key not in _EXACT:
+            _EXACT[key] = scan_count(client, params.table, params.max_scan_pages)
+        return _EXACT[key]
 
 
 def _expected(client: Any, params: ItemCountParams, table: dict[str, Any]) -> tuple[int | None, str]:
@@ -184,12 +214,20 @@ def _expected(client: Any, params: ItemCountParams, table: dict[str, Any]) -> tu
     return source.get("ItemCount"), f"backup {arn} recorded"
 
 
+def _stale_hint(ctx: StepContext, table: dict[str, Any]) -> str:
+    created = to_epoch(table.get("CreationDateTime"))
+    if created is not None and ctx.clock.now() - created < ITEM_COUNT_LAG_S:
+        return (" DescribeTable's ItemCount is refreshed about every six hours and the table is younger than "
+                "that: use `count: exact` for a scanned count.")
+    return ""
+
+
 @probe("dynamodb.item-count", summary="A DynamoDB table is ACTIVE and holds the expected number of items "
-       "(a number, or the backup's item count)", params=ItemCountParams,
+       "(a number, or the backup's item count), within a tolerance", params=ItemCountParams,
        iam=["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:DescribeBackup", "dynamodb:ListBackups"])
 def dynamodb_item_count(ctx: StepContext, params: ItemCountParams) -> ProbeResult:
-    """Counts with a paginated Scan(Select=COUNT): the table's own ItemCount lags by hours.
-    A backup's ItemCount is DynamoDB's approximate count of the source at backup time."""
+    """Compares DescribeTable's ItemCount (or, with `count: exact`, one bounded Scan count per
+    run) with the expected count; both sides may be approximate, hence the tolerance."""
     client = ctx.client("dynamodb", params.region)
     table = _table(client, params.table)
     if table is None:
@@ -197,10 +235,21 @@ def dynamodb_item_count(ctx: StepContext, params: ItemCountParams) -> ProbeResul
     if table.get("TableStatus") != "ACTIVE":
         return ProbeResult(False, f"Table {params.table} is {table.get('TableStatus')}, not ACTIVE yet.")
     expected, source = _expected(client, params, table)
-    count = _count(client, params.table)
-    data = {"count": count, "expected": expected}
+    if params.count == "exact":
+        count, complete = _exact_count(ctx, client, params, table)
+    else:
+        count, complete = int(table.get("ItemCount") or 0), True
+    data: dict[str, Any] = {"count": count, "expected": expected, "method": params.count}
+    holds = f"holds {count} items" if params.count == "exact" else f"holds about {count} items (ItemCount)"
+    if not complete:
+        return ProbeResult(False, f"Table {params.table} holds more than {count} items: the exact count stopped at "
+                           f"max_scan_pages={params.max_scan_pages}; raise it or use `count: approximate`.", data)
     if expected is None:
-        return ProbeResult(False, f"Table {params.table} holds {count} items; {source}, nothing to compare.", data)
-    ok = abs(count - expected) <= params.tolerance
+        return ProbeResult(False, f"Table {params.table} {holds}; {source}, nothing to compare.", data)
+    allowed = max(params.tolerance, int(expected * params.tolerance_percent / 100))
+    data["tolerance"] = allowed
+    ok = abs(count - expected) <= allowed
     verb = "matching" if ok else "but"
-    return ProbeResult(ok, f"Table {params.table} holds {count} items, {verb} {source} {expected}.", data)
+    within = f" (within {allowed})" if allowed else ""
+    hint = "" if ok or params.count == "exact" else _stale_hint(ctx, table)
+    return ProbeResult(ok, f"Table {params.table} {holds}, {verb} {source} {expected}{within}.{hint}", data)
