@@ -19,7 +19,8 @@ would remove the evidence.
   `{"seq", "written_at"}`) or items (DynamoDB pk `drtool-canary#{run_id}#{seq}`) written to the
   primary store every `interval`; RPO = fault time - written_at of the newest canary found in
   the recovered (replica) store. Acknowledged canaries missing there are the lost writes.
-- recovery-point: age at fault time of the newest snapshot/backup (or PITR restorable time).
+- recovery-point: age at fault time of the newest recovery point of any kind (AWS Backup, snapshots,
+  on-demand backups, PITR restorable time); the evidence names its kind.
 - replication-lag: the CloudWatch metric AWS publishes (RDS ReplicaLag, S3 ReplicationLatency).
 """
 
@@ -105,6 +106,8 @@ def rpo_iam(config: RpoConfig | None) -> list[str]:
                     "dynamodb:BatchWriteItem"}
     if config.recovery_point:
         service = config.recovery_point.resource_arn.split(":")[2] if config.recovery_point.resource_arn.count(":") > 2 else ""
+        if config.recovery_point.aws_backup:
+            actions.add("backup:ListRecoveryPointsByResource")
         actions |= {"rds": {"rds:DescribeDBSnapshots", "rds:DescribeDBInstances", "rds:DescribeDBClusterSnapshots",
                             "rds:DescribeDBClusters"},
                     "dynamodb": {"dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups"},

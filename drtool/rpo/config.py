@@ -48,8 +48,10 @@ class CanaryConfig(_Strict):
 
 
 class RecoveryPointConfig(_Strict):
-    resource_arn: str
+    resource_arn: str = Field(description="RDS instance/Aurora cluster, DynamoDB table, EBS volume or EFS file system")
     region: str | None = None
+    aws_backup: bool = Field(default=True, description="also read AWS Backup's recovery points of the resource "
+                             "(backup:ListRecoveryPointsByResource); EFS has no others")
 
 
 class ReplicationLagConfig(_Strict):

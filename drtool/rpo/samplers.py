@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from drtool.aws.arns import parse_arn
 from drtool.durations import format_duration
 from drtool.rpo.canary import _err
 from drtool.rpo.config import RecoveryPointConfig, ReplicationLagConfig, RpoMeasurement
+from drtool.rpo.recovery_points import recovery_points
 from drtool.timing import rfc3339, to_datetime, to_epoch
 
 
@@ -59,52 +59,6 @@ class _FaultSampler:
         raise NotImplementedError
 
 
-def recovery_points(ctx: Any, arn: str, region: str | None = None) -> list[tuple[str, float]]:
-    """(description, point in time) of every recovery point of the resource: one list call per
-    kind (paginated), never one call per snapshot."""
-    parsed = parse_arn(arn)
-    if parsed is None:
-        raise ValueError(f"not an ARN: {arn!r}")
-    service, arn_region, resource = parsed.service, parsed.region, parsed.resource
-    region = region or arn_region or ctx.region
-    points: list[tuple[str, float]] = []
-    if service == "rds" and resource.startswith(("db:", "cluster:")):
-        client = ctx.client("rds", region)
-        kind, name = resource.split(":", 1)
-        if kind == "db":
-            pages = client.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=name)
-            snaps = [s for p in pages for s in p["DBSnapshots"]]
-            ids, live = "DBSnapshotIdentifier", client.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"]
-        else:
-            pages = client.get_paginator("describe_db_cluster_snapshots").paginate(DBClusterIdentifier=name)
-            snaps = [s for p in pages for s in p["DBClusterSnapshots"]]
-            ids, live = "DBClusterSnapshotIdentifier", client.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
-        points += [(f"snapshot {s[ids]}", to_epoch(s["SnapshotCreateTime"]) or 0.0) for s in snaps
-                   if s.get("Status") == "available" and s.get("SnapshotCreateTime")]
-        if live and live[0].get("LatestRestorableTime") and live[0].get("BackupRetentionPeriod", 1):
-            points.append(("point-in-time restore", to_epoch(live[0]["LatestRestorableTime"]) or 0.0))
-    elif service == "dynamodb" and resource.startswith("table/"):
-        client = ctx.client("dynamodb", region)
-        name = resource.split("/")[1]
-        pages = client.get_paginator("list_backups").paginate(TableName=name)
-        points += [(f"backup {b['BackupName']}", to_epoch(b["BackupCreationDateTime"]) or 0.0)
-                   for p in pages for b in p["BackupSummaries"] if b.get("BackupStatus") == "AVAILABLE"]
-        pitr = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"].get(
-            "PointInTimeRecoveryDescription") or {}
-        if pitr.get("PointInTimeRecoveryStatus") == "ENABLED" and pitr.get("LatestRestorableDateTime"):
-            points.append(("point-in-time restore", to_epoch(pitr["LatestRestorableDateTime"]) or 0.0))
-    elif service == "ec2" and resource.startswith("volume/"):
-        client = ctx.client("ec2", region)
-        pages = client.get_paginator("describe_snapshots").paginate(
-            OwnerIds=["self"], Filters=[{"Name": "volume-id", "Values": [resource.split("/")[1]]}])
-        points += [(f"snapshot {s['SnapshotId']}", to_epoch(s["StartTime"]) or 0.0)
-                   for p in pages for s in p["Snapshots"] if s.get("State") == "completed"]
-    else:
-        raise ValueError(f"recovery-point supports RDS instances/clusters, DynamoDB tables and EBS volumes, "
-                         f"not {arn}")
-    return points
-
-
 class RecoveryPointMeter(_FaultSampler):
     method = "recovery-point"
 
@@ -117,20 +71,27 @@ class RecoveryPointMeter(_FaultSampler):
 
     def sample(self, fault_at: float) -> RpoMeasurement:
         try:
-            points = recovery_points(self.ctx, self.cfg.resource_arn, self.cfg.region)
+            found = recovery_points(self.ctx, self.cfg.resource_arn, self.cfg.region, self.cfg.aws_backup)
         except ValueError as exc:
             return RpoMeasurement(self.method, None, f"{exc}; RPO not measured.")
-        before = [(what, at) for what, at in points if at <= fault_at]
+        points = found.points
+        before = [p for p in points if p.at <= fault_at]
         evidence: dict[str, Any] = {"resource_arn": self.cfg.resource_arn, "fault_at": rfc3339(fault_at),
-                                    "recovery_points": len(points), "after_fault": len(points) - len(before)}
+                                    "recovery_points": len(points), "after_fault": len(points) - len(before),
+                                    "kinds": sorted({p.kind for p in points})}
+        unread = ""
+        if found.unread:
+            evidence["unread"] = found.unread
+            unread = f" ({', '.join(found.unread)} could not be read: {'; '.join(found.unread.values())})"
         if not before:
             return RpoMeasurement(self.method, None, f"No backup or snapshot of {self.cfg.resource_arn} existed at "
-                                  "the fault, so everything since its creation would be lost.", evidence)
-        what, at = max(before, key=lambda p: p[1])
-        age = fault_at - at
-        evidence.update(newest=what, newest_at=rfc3339(at))
+                                  f"the fault, so everything since its creation would be lost{unread}.", evidence)
+        newest = max(before, key=lambda p: p.at)
+        age = fault_at - newest.at
+        evidence.update(newest=newest.describe(), newest_kind=newest.kind, newest_at=rfc3339(newest.at))
         return RpoMeasurement(self.method, age, f"The newest recovery point of {self.cfg.resource_arn} at the fault "
-                              f"was {what} from {rfc3339(at)}, {format_duration(age)} old.", evidence)
+                              f"was {newest.describe()} from {rfc3339(newest.at)}, {format_duration(age)} old{unread}.",
+                              evidence)
 
 
 class ReplicationLagMeter(_FaultSampler):

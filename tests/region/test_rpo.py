@@ -237,7 +237,7 @@ def test_recovery_point_is_the_age_of_the_newest_backup_at_the_fault(session, ma
     meter = RecoveryPointMeter(ctx, RpoConfig.model_validate({"recovery_point": {"resource_arn": arn}}).recovery_point)
     meter.mark_fault(at + 42.0)
     m = meter.measure()
-    assert m.measured_s == pytest.approx(42.0, abs=1e-3) and "backup nightly" in m.detail
+    assert m.measured_s == pytest.approx(42.0, abs=1e-3) and "dynamodb-backup (user) nightly" in m.detail
 
     early = RecoveryPointMeter(ctx, meter.cfg)
     early.mark_fault(at - 1.0)
