@@ -1,6 +1,7 @@
 """The sandbox's HTTP server: moto's WSGI app behind the sandbox lock, the fakes in front.
 
-Request path: `FakesMiddleware` (AWS Backup jobs and recovery points, which moto lacks)
+Request path: `RegionSwitchMiddleware` (ARC Region switch, `server.region_switch`) ->
+`FakesMiddleware` (AWS Backup jobs and recovery points, which moto lacks)
 -> the lock (so the simulator never changes moto state in the middle of a request) ->
 moto's `DomainDispatcherApplication`. The fakes sit outside the lock: their own native
 calls (a backup job's snapshot) are ordinary requests to this same server.
@@ -12,7 +13,11 @@ import threading
 from typing import Any
 
 from drtool.sandbox import moto_internals as mi
+from drtool.sandbox.estate import DEFAULT_ACCOUNT
+from drtool.sandbox.fakes.arc_switch_http import RegionSwitchMiddleware
+from drtool.sandbox.fakes.arc_switch_state import FakeRegionSwitch
 from drtool.sandbox.fakes.rest_json import FakesMiddleware
+from drtool.timing import SystemClock
 
 
 def locked_server(lock: threading.RLock) -> Any:
@@ -25,6 +30,7 @@ def locked_server(lock: threading.RLock) -> Any:
 
     class _LockedServer(ThreadedMotoServer):
         fakes: FakesMiddleware
+        region_switch: FakeRegionSwitch
 
         def _server_entry(self) -> None:
             app = DomainDispatcherApplication(create_backend_app)
@@ -41,12 +47,14 @@ def locked_server(lock: threading.RLock) -> Any:
                             close()
 
             self.fakes.app = locked_app
-            self._server = make_server(self._ip_address, self._port, self.fakes, True)
+            front = RegionSwitchMiddleware(self.fakes, self.region_switch)   # ARC Region switch (both protocols)
+            self._server = make_server(self._ip_address, self._port, front, True)
             self._server_ready_event.set()
             self._server.serve_forever()
 
     server = _LockedServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.fakes = FakesMiddleware(lambda environ, start_response: [])
+    server.region_switch = FakeRegionSwitch(SystemClock(), DEFAULT_ACCOUNT)
     return server
 
 

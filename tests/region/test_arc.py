@@ -1,6 +1,6 @@
 """arc.set-routing-control, its compare-and-swap undo and the ARC probes, against the ARC fake
 (moto has no ARC) served to in-process clients through botocore's before-send event; the
-Region switch action against botocore's Stubber (no fake of arc-region-switch exists)."""
+Region switch action against botocore's Stubber (the fake: test_arc_region_switch_fake.py)."""
 
 from __future__ import annotations
 
