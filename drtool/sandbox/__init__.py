@@ -283,6 +283,8 @@ class Sandbox:
             out.update({f"target_group.{n}": a for n, a in p.target_groups.items()})
             out.update({f"health_check.{r}": c for r, c in p.health_checks.items()})
             out.update({f"routing_control.{n}": a for n, a in p.routing_controls.items()})
+            if p.region_switch_plan:
+                out["region_switch_plan"] = p.region_switch_plan
             if p.zone_id:
                 out["zone_id"] = p.zone_id
         return out

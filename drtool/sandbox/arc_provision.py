@@ -36,3 +36,26 @@ def routing_control_check(prov: Any, r53: Any, name: str) -> tuple[str, str]:
     r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check,
                                  AddTags=prov._tag_list({"Name": f"{prov.estate.name}-rc-{name}"}))
     return arn, str(check)
+
+
+def region_switch_plan(prov: Any, primary_control: str, secondary_control: str) -> str:
+    """An ARC Region switch plan for a failover pair guarded by two routing controls, created
+    through the fake's boto3 interface (CreatePlan): active/passive between the estate's two
+    Regions, one workflow to `activate` either Region, one ARC routing control step that sets
+    the activated Region's control On and the other Off (ARC developer guide, "ARC routing
+    control execution block": activating Region A updates the routing controls configured for A)."""
+    estate = prov.estate
+    primary, dr = estate.primary_region, estate.dr_region
+    role = f"arn:aws:iam::{estate.account}:role/{estate.name}-region-switch"
+    controls = {primary: [{"routingControlArn": primary_control, "state": "On"},
+                          {"routingControlArn": secondary_control, "state": "Off"}],
+                dr: [{"routingControlArn": secondary_control, "state": "On"},
+                     {"routingControlArn": primary_control, "state": "Off"}]}
+    step = {"name": "routing-controls", "description": "move app traffic with the ARC routing controls",
+            "executionBlockType": "ARCRoutingControl",
+            "executionBlockConfiguration": {"arcRoutingControlConfig": {"regionAndRoutingControls": controls}}}
+    plan = prov.client("arc-region-switch", primary).create_plan(
+        name=f"{estate.name}-switch", regions=[primary, dr], recoveryApproach="activePassive",
+        primaryRegion=primary, executionRole=role, tags=dict(prov._tags),
+        workflows=[{"workflowTargetAction": "activate", "steps": [step]}])["plan"]
+    return str(plan["arn"])

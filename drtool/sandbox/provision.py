@@ -32,6 +32,7 @@ class Provisioned:
     health_checks: dict[str, str] = field(default_factory=dict)           # watched region -> id
     routing_controls: dict[str, str] = field(default_factory=dict)        # ARC routing control name -> arn
     routing_control_checks: dict[str, str] = field(default_factory=dict)  # RECOVERY_CONTROL check id -> arn
+    region_switch_plan: str | None = None                                 # ARC Region switch plan ARN
 
 
 class Provisioner:
@@ -207,6 +208,13 @@ class Provisioner:
                 elif target.health_check:
                     rrset["HealthCheckId"] = self._health_check(r53, target.health_check)
                 changes.append(_upsert(rrset))
+            pair = (record.primary, record.secondary)
+            if self.out.region_switch_plan is None and self.estate.dr_region and all(
+                    t is not None and t.routing_control for t in pair):
+                from drtool.sandbox.arc_provision import region_switch_plan
+
+                self.out.region_switch_plan = region_switch_plan(
+                    self, *(self.out.routing_controls[t.routing_control] for t in pair if t and t.routing_control))
         r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
 
     def _routing_control_check(self, r53: Any, name: str) -> str:

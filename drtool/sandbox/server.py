@@ -15,7 +15,7 @@ from typing import Any
 from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.estate import DEFAULT_ACCOUNT
 from drtool.sandbox.fakes.arc_switch_http import RegionSwitchMiddleware
-from drtool.sandbox.fakes.arc_switch_state import FakeRegionSwitch
+from drtool.sandbox.fakes.arc_switch_state import FakeRegionSwitch, arc_routing
 from drtool.sandbox.fakes.rest_json import FakesMiddleware
 from drtool.timing import SystemClock
 
@@ -55,6 +55,7 @@ def locked_server(lock: threading.RLock) -> Any:
     server = _LockedServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.fakes = FakesMiddleware(lambda environ, start_response: [])
     server.region_switch = FakeRegionSwitch(SystemClock(), DEFAULT_ACCOUNT)
+    server.region_switch.routing = arc_routing      # routing control steps act on the sandbox's ARC fake
     return server
 
 

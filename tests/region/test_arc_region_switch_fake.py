@@ -178,3 +178,39 @@ def test_a_cbor_client_sees_the_same_service(aws, fake, clock, cbor_first):
     assert seen[0].endswith("/service/ArcRegionSwitch/operation/CreatePlan")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_plan(arn=plan[:-6] + "zzzzzz")
+
+
+def test_a_routing_control_step_sets_the_controls_listed_for_the_region(session, fake, clock):
+    applied: list[list[dict]] = []
+    fake.routing = applied.append
+    use1 = "arn:aws:route53-recovery-control::123456789012:controlpanel/p/routingcontrol/use1"
+    usw2 = "arn:aws:route53-recovery-control::123456789012:controlpanel/p/routingcontrol/usw2"
+    request = plan_request()
+    request["workflows"][0]["steps"][1]["executionBlockConfiguration"]["arcRoutingControlConfig"] = {
+        "regionAndRoutingControls": {"us-west-2": [{"routingControlArn": usw2, "state": "On"},
+                                                   {"routingControlArn": use1, "state": "Off"}],
+                                     "us-east-1": [{"routingControlArn": use1, "state": "On"}]}}
+    request["workflows"].append({"workflowTargetAction": "deactivate", "steps": request["workflows"][0]["steps"]})
+    client = session.client("arc-region-switch", "us-east-1")
+    plan = client.create_plan(**request)["plan"]["arn"]
+    client.start_plan_execution(planArn=plan, targetRegion="us-west-2", action="activate")
+    clock.advance(30)
+    assert applied == []                                   # the routing step is still running
+    clock.advance(30)
+    client.list_plans()
+    assert applied == [[{"RoutingControlArn": usw2, "RoutingControlState": "On"},
+                        {"RoutingControlArn": use1, "RoutingControlState": "Off"}]]
+    run = client.start_plan_execution(planArn=plan, targetRegion="us-west-2", action="deactivate")["executionId"]
+    clock.advance(60)
+    client.list_plans()
+    assert applied[-1] == [{"RoutingControlArn": usw2, "RoutingControlState": "Off"},
+                           {"RoutingControlArn": use1, "RoutingControlState": "On"}]
+
+    def refuse(entries):
+        raise RuntimeError("control panel not DEPLOYED")
+
+    fake.routing = refuse
+    run = client.start_plan_execution(planArn=plan, targetRegion="us-west-2", action="activate")["executionId"]
+    clock.advance(60)
+    got = client.get_plan_execution(planArn=plan, executionId=run)
+    assert got["executionState"] == "pausedByFailedStep" and got["stepStates"][1]["status"] == "failed"

@@ -1,30 +1,64 @@
-"""ARC Region switch in the sandbox: the server serves the fake to boto3 like any AWS service;
-`arc.start-region-switch` starts a plan execution there, waits for it and notes every step."""
+"""ARC Region switch in the sandbox: the server serves the fake to boto3 like any AWS service,
+the webshop estate comes with a plan (`${sandbox.region_switch_plan}`), and
+`arc.start-region-switch` starts an execution there, waits for it, notes every step, and its
+routing control step moves DNS to the activated Region."""
 
 from __future__ import annotations
+
+import pytest
 
 from drtool.aws import arc_region_switch
 from drtool.context import StepContext
 from drtool.journal import Journal
 from drtool.timing import SystemClock
 from tests.region.helpers import journal_events
-from tests.region.test_arc_region_switch_fake import plan_request
+from tests.sandbox.helpers import elapsed_until, get
 
 
-def test_the_action_runs_a_plan_execution_on_the_sandbox_server(truth_sandbox, tmp_path):
-    sb = truth_sandbox
+@pytest.fixture(scope="module")
+def webshop():
+    from drtool.sandbox import Sandbox
+
+    sb = Sandbox.load("webshop").start()
+    yield sb
+    sb.stop()
+
+
+def _switch(sb, ctx, plan: str, region: str) -> dict:
+    return arc_region_switch.start_region_switch(
+        ctx, arc_region_switch.StartParams(plan_arn=plan, target_region=region, poll=0.2), []).data
+
+
+def test_the_provisioned_plan_switches_regions_through_routing_controls(webshop, tmp_path):
+    sb = webshop
+    plan = sb.values()["region_switch_plan"]
     client = sb.client("arc-region-switch", "us-east-1")
-    plan = client.create_plan(**plan_request("drill-switch"))["plan"]["arn"]
-    assert [p["arn"] for p in client.list_plans()["plans"]] == [plan]
+    got = client.get_plan(arn=plan)["plan"]
+    assert got["name"] == "webshop-switch" and got["regions"] == ["us-east-1", "us-west-2"]
     clock = SystemClock()
     ctx = StepContext(aws=sb.session(), clock=clock, region="us-east-1", run_id="run-sb", step="recover/switch",
                       journal=Journal(tmp_path / "journal.jsonl", clock), drill="t")
-    out = arc_region_switch.start_region_switch(
-        ctx, arc_region_switch.StartParams(plan_arn=plan, target_region="us-west-2", poll=0.2), [])
-    assert out.data["state"] == "completed" and [s["status"] for s in out.data["steps"]] == ["completed"] * 2
-    notes = [e["message"] for e in journal_events(ctx, "note")]
-    assert notes[-1] == "Region switch step routing: completed"
-    assert "Region switch step scale-usw2: completed" in notes
-    got = client.get_plan_execution(planArn=plan, executionId=out.data["execution_id"])
-    assert got["executionState"] == "completed" and got["comment"] == "drtool run run-sb"
-    client.delete_plan(arn=plan)
+    url = sb.values()["endpoint"] + "/health"
+    assert get(url)[1]["region"] == "us-east-1"
+    try:
+        out = _switch(sb, ctx, plan, "us-west-2")
+        assert out["state"] == "completed" and out["steps"] == [{"name": "routing-controls", "status": "completed"}]
+        notes = [e["message"] for e in journal_events(ctx, "note")]
+        assert notes == ["Region switch step routing-controls: running", "Region switch step routing-controls: completed"]
+        cluster = sb.client("route53-recovery-cluster", "us-west-2")
+        states = {c["RoutingControlName"]: c["RoutingControlState"]
+                  for c in cluster.list_routing_controls()["RoutingControls"]}
+        assert states == {"use1": "Off", "usw2": "On"}
+        elapsed_until(lambda: get(url)[1]["region"] == "us-west-2", timeout=10)
+        execution = client.get_plan_execution(planArn=plan, executionId=out["execution_id"])
+        assert execution["comment"] == "drtool run run-sb" and execution["executionRegion"] == "us-west-2"
+    finally:
+        assert _switch(sb, ctx, plan, "us-east-1")["state"] == "completed"
+    elapsed_until(lambda: get(url)[1]["region"] == "us-east-1", timeout=10)
+
+
+def test_reprovision_starts_over_with_one_fresh_plan(webshop):
+    webshop.reprovision()
+    plans = webshop.client("arc-region-switch", "us-east-1").list_plans()["plans"]
+    assert [p["arn"] for p in plans] == [webshop.values()["region_switch_plan"]]
+    assert webshop._server.region_switch.executions == {}

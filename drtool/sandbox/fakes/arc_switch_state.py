@@ -11,6 +11,15 @@ the documented enums (GetPlanExecution `executionState`, StepState `status`):
         ApprovePlanExecutionStep approve   -> the step completes, the execution goes on
         ApprovePlanExecutionStep decline   -> step failed, execution failed
     a step named in `fail_steps`           -> step failed, execution pausedByFailedStep
+    an ARCRoutingControl step              -> on completion, sets the routing controls listed for
+                                              the Region (through `routing`, the sandbox's ARC fake)
+
+ARC routing control block (ARC developer guide, "ARC routing control execution block",
+https://docs.aws.amazon.com/r53recovery/latest/dg/arc-routing-controls-block.html): "when you
+execute the plan and specify to activate Region A, the workflow ... updates the specified
+routing controls" to the states configured for Region A; deactivating a Region stops traffic
+to it, modelled here as the opposite of its configured states. A routing update that fails
+(e.g. a control panel not DEPLOYED) fails the step.
     CancelPlanExecution (not finished)     -> running/waiting step canceled, execution canceled
 
 The sandbox's modelling choices (the reference names the states, not every transition): a
@@ -27,6 +36,7 @@ import secrets
 import string
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +66,7 @@ def _invalid(message: str) -> SwitchError:
 class StepRun:
     name: str
     block: str                          # executionBlockType
+    config: dict[str, Any] = field(default_factory=dict)   # executionBlockConfiguration
     status: str = "notStarted"
     started_at: float | None = None
     ended_at: float | None = None
@@ -110,6 +121,8 @@ class FakeRegionSwitch:
         self.plans: dict[str, Plan] = {}
         self.executions: dict[str, Execution] = {}
         self.fail_steps: set[str] = set()      # step names that fail (to rehearse a failed switch)
+        # sets routing control states [{RoutingControlArn, RoutingControlState}] (the sandbox: arc_routing)
+        self.routing: Callable[[list[dict[str, str]]], Any] | None = None
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -193,7 +206,8 @@ class FakeRegionSwitch:
         if not workflows:
             raise _invalid(f"plan {plan.arn} has no workflow to {action} {region}")
         now = self.clock.now()
-        steps = [StepRun(s["name"], s.get("executionBlockType", "")) for s in workflows[0].get("steps") or []]
+        steps = [StepRun(s["name"], s.get("executionBlockType", ""), dict(s.get("executionBlockConfiguration") or {}))
+                 for s in workflows[0].get("steps") or []]
         execution = Execution(uuid.uuid4().hex[:12], plan.arn, plan.version, str(action), str(region),
                               p.get("mode") or "graceful", p.get("comment"), now, steps, updated_at=now)
         self.executions[execution.id] = execution
@@ -295,7 +309,33 @@ class FakeRegionSwitch:
             if now < done:
                 return
             step.ended_at, e.updated_at = done, done
-            if step.name in self.fail_steps:
+            if step.name in self.fail_steps or not self._effect(e, step):
                 step.status, e.state = "failed", "pausedByFailedStep"
                 return
             step.status = "completed"
+
+    def _effect(self, e: Execution, step: StepRun) -> bool:
+        """A routing control step's change; False when it failed."""
+        if step.block != "ARCRoutingControl" or self.routing is None or e.action == "postRecovery":
+            return True
+        listed = (step.config.get("arcRoutingControlConfig") or {}).get("regionAndRoutingControls") or {}
+        flip = {"On": "Off", "Off": "On"}
+        entries = [{"RoutingControlArn": c["routingControlArn"],
+                    "RoutingControlState": c["state"] if e.action == "activate" else flip[c["state"]]}
+                   for c in listed.get(e.region) or []]
+        try:
+            if entries:
+                self.routing(entries)
+        except Exception:  # noqa: BLE001 - a failed update fails the step, as a real block would
+            return False
+        return True
+
+
+def arc_routing(entries: list[dict[str, str]]) -> None:
+    """Set routing controls on the sandbox's ARC fake (the one `arc_state.activate` chose)."""
+    from drtool.sandbox.fakes.arc_state import active
+
+    fake = active()
+    if fake is None:
+        raise SwitchError("IllegalStateException", "the sandbox has no ARC routing controls", 400)
+    fake.update_states(entries)
