@@ -8,6 +8,9 @@ can pause (`pausedByFailedStep`, `pausedByOperator`, `pendingManualApproval`); e
 reports `notStarted`, `running`, `completed`, `failed`, `canceled`, `skipped` or
 `pendingApproval` (botocore's service model, ExecutionState and StepStatus).
 
+The sandbox serves a fake of the service (`drtool.sandbox.fakes.arc_switch_state`, both wire
+protocols) with a provisioned plan, `${sandbox.region_switch_plan}`.
+
 A plan execution is not undone by drtool: switching back is another plan execution (the
 opposite `action`, or `postRecovery`), which the operator decides; it is listed in
 `follow_up[]`.

@@ -196,6 +196,8 @@ def _exact_count(ctx: StepContext, client: Any, params: ItemCountParams, table: 
     key = (ctx.run_id, params.region or ctx.region, str(table.get("TableArn")), str(table.get("CreationDateTime")))
     with _EXACT_LOCK:
         if key not in _EXACT:
+            if len(_EXACT) >= 1024:     # a long-lived process: forget the oldest run's counts first
+                del _EXACT[next(iter(_EXACT))]
             _EXACT[key] = scan_count(client, params.table, params.max_scan_pages)
         return _EXACT[key]
 
