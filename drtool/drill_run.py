@@ -248,8 +248,10 @@ class DrillRun:
     def start(self) -> None:
         from drtool.endpoint import configured_endpoints
         from drtool.rpo import source_names
+        from drtool.services.attribution import run_services
 
         doc = self.drill.doc
+        services = run_services(self.drill)
         self.journal.write(
             "run.started", t=self.started_at, run_id=self.run_id, drill=doc.name, scenario=self.drill.scenario.name,
             disruption=self.drill.scenario.disruption or infer_disruption(self.drill.scenario.name),
@@ -260,14 +262,18 @@ class DrillRun:
             drill_path=str(self.drill.path.resolve()), parameters=jsonable(self.drill.parameters),
             sources={"drill": {"path": str(self.drill.path.resolve()), "sha256": self.drill.sha256},
                      "scenario": {"path": str(Path(self.drill.scenario_path).resolve()),
-                                  "sha256": self.drill.scenario_sha256}},
+                                  "sha256": self.drill.scenario_sha256}, **services.sources},
             poll_s=doc.poll, operator=operator(), time_scale=self.opts.scale, expires_at=self.expires_at,
             time_limit_s=doc.guardrails.time_limit,
             steady_state_checks=len(self.drill.steps.get("steady_state", [])),
             aws={"profile": doc.aws.profile, "role_arn": doc.aws.role_arn,
                  "default_region": self.plan.default_region},
             endpoint=", ".join(configured_endpoints(self.session)) or None, rpo_sources=source_names(doc.rpo),
+            **services.started,
         )
+        if services.problem:
+            self.journal.write("note", step=None, message=services.problem)
+            self.opts.report(f"  warning: {services.problem}")
         for step in self.drill.all_steps():
             found = self.plan.targets.get(step_key(step))
             if found:

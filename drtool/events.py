@@ -50,6 +50,7 @@ class RunStarted(TypedDict):
     endpoint: NotRequired[str | None]       # the custom endpoint(s), None when AWS's own
     rpo_sources: NotRequired[list[str]]     # configured RPO sources (a crash fold still names them)
     disruption: NotRequired[str]             # instance | az | region | data-corruption
+    ownership: NotRequired[dict[str, Any]]   # the drill's services file, as attribution reads it (services.ownership)
 
 
 class TargetsResolved(TypedDict):

@@ -14,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from drtool.rollback import pending_undos
+from drtool.services.ownership import (
+    Failed,
+    Ownership,
+    Targeted,
+    attribute,
+    failed_entries,
+    impaired_services,
+)
 from drtool.timing import rfc3339
 
 SCHEMA = "drtool.scorecard/v1"
@@ -120,6 +128,27 @@ def _rpo(events: list[dict[str, Any]], target: float | None,
     return out
 
 
+def _attribution(events: list[dict[str, Any]], started: dict[str, Any], timeline: list[dict[str, Any]],
+                 targets: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Root cause to service (issue 15): each failed check (the impact the steady state saw,
+    then each timeline entry that did not end ok) and each targeted resource, with the
+    services that own it and those it impairs, from the services file journalled at
+    run.started. None when the drill names no services file."""
+    recorded = started.get("ownership")
+    if not isinstance(recorded, dict):
+        return None
+    ownership = Ownership.from_json(recorded)
+    own = (started.get("service") or {}).get("name")
+    impact = _first(events, "impact")
+    failed = ([Failed("steady state", "failed", str(impact.get("detail") or ""), None)] if impact else [])
+    failed += failed_entries(timeline)
+    found = attribute(ownership, own, failed, [Targeted(t["id"], t["arn"], t["type"], t["selected_by"] or "", t["step"])
+                                               for t in targets])
+    return {"services_file": ownership.file, "impaired": impaired_services(ownership, own, found),
+            "items": [{"kind": a.kind, "what": a.what, "step": a.step, "timeline_index": a.timeline_index,
+                       "owners": list(a.owners), "impaired": list(a.impaired)} for a in found]}
+
+
 def _verdict(finished: dict[str, Any] | None, events: list[dict[str, Any]], rto_met: bool,
              rpo_met: bool | None) -> tuple[str, str | None, str]:
     """(status, reason, ended_at): a run that completed passes only if every objective is met."""
@@ -176,6 +205,8 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
                 targets.append({"id": t["id"], "arn": t.get("arn"), "type": t["type"], "region": t["region"],
                                 "selected_by": t.get("selected_by", ""), "step": e.get("step")})
 
+    timeline = _timeline(events)
+    attribution = _attribution(events, started, timeline, targets)
     return {
         "schema": SCHEMA,
         "run": {
@@ -190,7 +221,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         },
         "service": started["service"],
         "objectives": {"rto": rto, "rpo": rpo},
-        "timeline": _timeline(events),
+        "timeline": timeline,
         "targets": targets,
         "rollback": {"status": rollback_status, "remaining": remaining},
         "follow_up": [{k: e.get(k) for k in ("resource", "summary", "how", "step")}
@@ -200,6 +231,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         "schedule": {"every_s": started.get("schedule_every_s")},
         "posture": next((e["posture"] for e in events if e["event"] == "posture"), None),
         "journal": {"events": len(events), "file": "journal.jsonl"},
+        **({"attribution": attribution} if attribution is not None else {}),
     }
 
 

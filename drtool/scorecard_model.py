@@ -151,10 +151,29 @@ class Integrity(_Closed):
     chain_sha256: str
 
 
+class AttributedItem(_Closed):
+    kind: Literal["check", "target"]
+    what: str = Field(description='a failed check ("<check>: <its detail>") or a targeted resource')
+    step: str | None
+    timeline_index: int | None = Field(description="the failed timeline[] entry; null for the impact and targets")
+    owners: list[str] = Field(description="services whose `resources:` selectors match what it names")
+    impaired: list[str] = Field(description="the owners and every service depending on them, most severe tier first")
+
+
+class Attribution(_Closed):
+    """Root cause to service (issue 15), from the services file the drill names."""
+
+    services_file: str
+    impaired: list[str] = Field(description="every service the run impaired, the drill's own first")
+    items: list[AttributedItem]
+
+
 class Service(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str
+    tier: str | None = None
+    owner: str | None = None
 
 
 class Scorecard(_Closed):
@@ -175,6 +194,8 @@ class Scorecard(_Closed):
     posture: dict[str, Any] | None
     journal: JournalRef
     integrity: Integrity | None = None
+    attribution: Attribution | None = Field(default=None, description=(
+        "failed checks and targets by service; absent when the drill names no services file"))
 
 
 def scorecard_json_schema() -> dict[str, Any]:

@@ -154,14 +154,20 @@ def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path], err:
         method = f", {o['method']}" if o.get("method") else ""
         return f"{name} {format_duration(o.get('measured_s'))} / target {format_duration(o.get('target_s'))} ({met}{method})"
 
+    from drtool.outputs.card import read_scorecard
+    from drtool.outputs.readers import failed_by_service
     from drtool.outputs.view import impact_line
     from drtool.scorecard import describe_remaining
+
+    typed = read_scorecard(card)
 
     echo(f"\n{verdict}  {run['drill']}  run {run['id']}  [{run['mode']}]")
     if run.get("reason"):
         echo(f"  reason:    {run['reason']}")
     echo(f"  {objective('RTO', rto)}")
-    echo(f"  impact:    {impact_line(card)}")
+    echo(f"  impact:    {impact_line(typed)}")
+    for line in failed_by_service(typed):
+        echo(f"  impaired:  {line}")
     echo(f"  {objective('RPO', rpo)}")
     echo(f"  rollback:  {card['rollback']['status']}" +
                "".join(f"\n    still changed: {describe_remaining(r)}" for r in card["rollback"]["remaining"]))

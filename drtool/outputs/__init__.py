@@ -25,22 +25,27 @@ def render_json(scorecard: dict[str, Any]) -> str:
 
 def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any]] | None = None) -> str:
     """Render a scorecard as md | html | junit | json. `attestations` (review documents
-    from `drtool attest`) add a Reviews section to md and html."""
+    from `drtool attest`) add a Reviews section to md and html. The scorecard is read into
+    the typed model once (`drtool.outputs.card`); its digest is checked on the dict as written."""
+    if fmt == "json":
+        return render_json(scorecard)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    from drtool.integrity import digest_problem
+    from drtool.outputs.card import read_scorecard
+
+    card = read_scorecard(scorecard)
     if fmt == "md":
         from drtool.outputs import markdown
 
-        return markdown.render(scorecard, attestations)
+        return markdown.render(card, attestations, digest_problem=digest_problem(scorecard))
     if fmt == "html":
         from drtool.outputs import html
 
-        return html.render(scorecard, attestations)
-    if fmt == "junit":
-        from drtool.outputs import junit
+        return html.render(card, attestations, digest_problem=digest_problem(scorecard))
+    from drtool.outputs import junit
 
-        return junit.render(scorecard)
-    if fmt == "json":
-        return render_json(scorecard)
-    raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    return junit.render(card)
 
 
 def write_formats(run_dir: Path, scorecard: dict[str, Any], formats: list[str]) -> list[Path]:

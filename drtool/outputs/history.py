@@ -19,10 +19,13 @@ Rules:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from drtool.outputs.view import get, is_sandbox, resets_clock, seconds, ts
+from drtool.outputs.card import read_scorecard
+from drtool.outputs.view import is_sandbox, resets_clock, seconds, ts
+from drtool.scorecard_model import Scorecard
 from drtool.timing import rfc3339
 
 ARROWS = {"better": "↓", "worse": "↑", "same": "→", None: " "}
@@ -76,20 +79,16 @@ def _trend(current: float | None, previous: float | None) -> str | None:
     return "better" if current < previous else "worse"
 
 
-def _row(sc: dict[str, Any]) -> RunRow:
-    return RunRow(run_id=str(get(sc, "run.id")), started_at=str(get(sc, "run.started_at") or ""),
-                  status=str(get(sc, "run.status") or "unknown"),
-                  rto_measured_s=_num(get(sc, "objectives.rto.measured_s")),
-                  rto_target_s=_num(get(sc, "objectives.rto.target_s")), rto_met=get(sc, "objectives.rto.met"),
-                  rpo_measured_s=_num(get(sc, "objectives.rpo.measured_s")),
-                  rpo_target_s=_num(get(sc, "objectives.rpo.target_s")), rpo_met=get(sc, "objectives.rpo.met"),
-                  counts_as_test=resets_clock(sc), mode=str(get(sc, "run.mode") or "live"),
-                  endpoint=get(sc, "run.endpoint"))
+def _row(sc: Scorecard) -> RunRow:
+    rto, rpo = sc.objectives.rto, sc.objectives.rpo
+    return RunRow(run_id=str(sc.run.id), started_at=str(sc.run.started_at or ""), status=str(sc.run.status or "unknown"),
+                  rto_measured_s=_num(rto.measured_s), rto_target_s=_num(rto.target_s), rto_met=rto.met,
+                  rpo_measured_s=_num(rpo.measured_s), rpo_target_s=_num(rpo.target_s), rpo_met=rpo.met,
+                  counts_as_test=resets_clock(sc), mode=str(sc.run.mode or "live"), endpoint=sc.run.endpoint)
 
 
-def _missed(sc: dict[str, Any]) -> bool:
-    return get(sc, "run.status") == "failed" or get(sc, "objectives.rto.met") is False or \
-        get(sc, "objectives.rpo.met") is False
+def _missed(sc: Scorecard) -> bool:
+    return sc.run.status == "failed" or sc.objectives.rto.met is False or sc.objectives.rpo.met is False
 
 
 def _trends(rows: list[RunRow]) -> None:
@@ -101,8 +100,11 @@ def _trends(rows: list[RunRow]) -> None:
             previous = current if current is not None else previous
 
 
-def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last: int = 5) -> DrillHistory:
-    everything = sorted(scorecards, key=lambda sc: (str(get(sc, "run.started_at") or ""), str(get(sc, "run.id"))))
+def drill_history(drill: str, scorecards: Sequence[Scorecard | Mapping[str, Any]], now: float,
+                  last: int = 5) -> DrillHistory:
+    """One drill's history; dicts (files as read) are read into the typed model first."""
+    cards = [read_scorecard(sc) for sc in scorecards]
+    everything = sorted(cards, key=lambda sc: (str(sc.run.started_at or ""), str(sc.run.id)))
     rehearsals = [sc for sc in everything if is_sandbox(sc)]
     runs = [sc for sc in everything if not is_sandbox(sc)] or everything[:1]   # the first rehearsal anchors
     rows = [_row(sc) for sc in runs if not is_sandbox(sc)]
@@ -111,28 +113,29 @@ def drill_history(drill: str, scorecards: list[dict[str, Any]], now: float, last
         _trends(group)
     newest = everything[-1]
     tested = [sc for sc in runs if resets_clock(sc)]
-    every = _num(get(newest, "schedule.every_s"))
+    every = _num(newest.schedule.every_s)
     every = every if every and every > 0 else None
     anchor = tested[-1] if tested else runs[0]
-    anchor_at = ts(get(anchor, "run.started_at"))
+    anchor_at = ts(anchor.run.started_at)
     due_at = anchor_at + every if every is not None and anchor_at is not None else None
     overdue = due_at is not None and now > due_at
     state = "unscheduled" if every is None else "overdue" if overdue else "never-tested" if not tested else "ok"
     retest = bool(tested) and _missed(tested[-1])
     return DrillHistory(
-        drill=drill, service=get(newest, "service.name"), tier=get(newest, "service.tier"), every_s=every,
+        drill=drill, service=newest.service.name, tier=newest.service.tier, every_s=every,
         state=state, overdue=overdue,
-        last_tested_at=get(tested[-1], "run.started_at") if tested else None,
-        last_tested_run=get(tested[-1], "run.id") if tested else None,
+        last_tested_at=tested[-1].run.started_at if tested else None,
+        last_tested_run=tested[-1].run.id if tested else None,
         next_due_at=rfc3339(due_at), due_in_s=None if due_at is None else round(due_at - now, 3),
-        retest_open=retest, retest_of=get(tested[-1], "run.id") if retest else None,
+        retest_open=retest, retest_of=tested[-1].run.id if retest else None,
         runs=list(reversed(rows))[:last], sandbox_runs=list(reversed(sandbox_rows))[:last])
 
 
-def summarize(scorecards: list[dict[str, Any]], now: float, last: int = 5) -> list[DrillHistory]:
-    by_drill: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def summarize(scorecards: Sequence[Scorecard | Mapping[str, Any]], now: float, last: int = 5) -> list[DrillHistory]:
+    by_drill: dict[str, list[Scorecard]] = defaultdict(list)
     for sc in scorecards:
-        by_drill[str(get(sc, "run.drill"))].append(sc)
+        card = read_scorecard(sc)
+        by_drill[str(card.run.drill)].append(card)
     return [drill_history(drill, runs, now, last) for drill, runs in sorted(by_drill.items())]
 
 

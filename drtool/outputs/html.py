@@ -12,8 +12,9 @@ from html import escape
 from typing import Any
 
 from drtool.outputs import readers, svg, view
-from drtool.outputs.view import get, is_sandbox, seconds, text
-from drtool.scorecard import describe_remaining
+from drtool.outputs.card import describe_remaining
+from drtool.outputs.view import is_sandbox, seconds, text
+from drtool.scorecard_model import Scorecard
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1100px;color:#212121;padding:0 1rem}
@@ -73,74 +74,75 @@ def _section(ident: str, title: str, body: str) -> str:
     return f'<section id="{ident}"><h2>{escape(title)}</h2>{body}</section>'
 
 
-def _management(scorecard: dict[str, Any]) -> str:
+def _management(card: Scorecard) -> str:
     rows = []
-    for key, value in readers.management(scorecard) + readers.objective_summary(scorecard):
+    for key, value in readers.management(card) + readers.objective_summary(card):
         cls = ' class="missed"' if value.endswith("MISSED") else ' class="met"' if value.endswith(": met") else ""
         rows.append(f"<tr><th>{escape(key)}</th><td{cls}>{escape(value)}</td></tr>")
-    return f'<p class="headline">{escape(readers.headline(scorecard))}</p><table class="kv">{"".join(rows)}</table>'
+    failed = readers.failed_by_service(card)
+    checks = f"<h3>Failed checks by service</h3>{_list(failed)}" if failed else ""
+    return (f'<p class="headline">{escape(readers.headline(card))}</p><table class="kv">{"".join(rows)}</table>'
+            + checks)
 
 
-def _owner(scorecard: dict[str, Any]) -> str:
+def _owner(card: Scorecard) -> str:
     rows = []
-    for name, target, measured, result, how, detail in readers.objectives(scorecard):
+    for name, target, measured, result, how, detail in readers.objectives(card):
         cls = "missed" if result == "MISSED" else "met" if result == "met" else ""
         rows.append(f"<tr><td>{escape(name)}</td><td class=\"num\">{escape(target)}</td><td class=\"num\">"
                     f"{escape(measured)}</td><td class=\"{cls}\">{escape(result)}</td><td>{escape(how)}</td>"
                     f"<td>{escape(detail)}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("Objective", "Target", "Measured", "Result", "How measured", "Detail"))
     body = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    measurements = view.rpo_measurements(scorecard)
+    measurements = view.rpo_measurements(card)
     if len(measurements) > 1:
         body += "<h3>RPO measurements</h3>" + _table(
             ["Method", "Measured", "Detail"],
-            [[text(m.get("method")), seconds(m.get("measured_s")), text(m.get("detail"))] for m in measurements], "")
+            [[text(m.method), seconds(m.measured_s), text(m.detail)] for m in measurements], "")
     body += "<h3>Follow-up</h3>" + _table(
         ["Resource", "What is left", "How", "Step"],
-        [[text(f.get("resource")), text(f.get("summary")), text(f.get("how")), text(f.get("step"))]
-         for f in get(scorecard, "follow_up") or [] if isinstance(f, dict)], "Nothing to follow up.")
-    body += (f"<h3>Rollback</h3><p>Status: <strong>{escape(text(get(scorecard, 'rollback.status')))}</strong></p>"
-             + _list([f"still changed: {describe_remaining(r)}" for r in get(scorecard, "rollback.remaining") or []]))
+        [[text(f.resource), text(f.summary), text(f.how), text(f.step)] for f in card.follow_up or []],
+        "Nothing to follow up.")
+    body += (f"<h3>Rollback</h3><p>Status: <strong>{escape(text(card.rollback.status))}</strong></p>"
+             + _list([f"still changed: {describe_remaining(r)}" for r in card.rollback.remaining or []]))
     return body
 
 
-def _timeline(scorecard: dict[str, Any]) -> str:
-    origin = get(scorecard, "run.started_at")
+def _timeline(card: Scorecard) -> str:
+    origin = card.run.started_at
     instants = "".join(f"<tr><th>{escape(k)}</th><td>{escape(view.offset(v, origin))} "
                        f"<span class=\"legend\">({escape(view.when(v))})</span></td></tr>" if v != "-" else
-                       f"<tr><th>{escape(k)}</th><td>-</td></tr>" for k, v in view.instants(scorecard))
+                       f"<tr><th>{escape(k)}</th><td>-</td></tr>" for k, v in view.instants(card))
     rows = "".join(
-        f"<tr><td>{escape(text(s.get('phase')))}</td><td>{escape(text(s.get('step')))}</td>"
-        f"<td>{escape(text(s.get('kind')))}</td><td class=\"num\" title=\"{escape(text(s.get('started_at')))}\">"
-        f"{escape(view.offset(s.get('started_at'), origin))}</td><td class=\"num\">{escape(view.step_duration(s))}</td>"
-        f"<td>{escape(text(s.get('status')))}</td>{_td(text(s.get('detail')))}</tr>"
-        for s in view.timeline(scorecard))
+        f"<tr><td>{escape(text(s.phase))}</td><td>{escape(text(s.step))}</td>"
+        f"<td>{escape(text(s.kind))}</td><td class=\"num\" title=\"{escape(text(s.started_at))}\">"
+        f"{escape(view.offset(s.started_at, origin))}</td><td class=\"num\">{escape(view.step_duration(s))}</td>"
+        f"<td>{escape(text(s.status))}</td>{_td(text(s.detail))}</tr>"
+        for s in view.timeline(card))
     head = "".join(f"<th>{h}</th>" for h in ("Phase", "Step", "Kind", "Start", "Took", "Status", "Detail"))
     steps = (f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>" if rows
              else "<p>No steps recorded.</p>")
-    return (f'<table class="kv">{instants}</table><div class="svgwrap">{svg.render(scorecard)}</div>{_legend()}'
+    return (f'<table class="kv">{instants}</table><div class="svgwrap">{svg.render(card)}</div>{_legend()}'
             f"<p class=\"legend\">Start: time since the run began at {escape(view.when(origin))}.</p>{steps}")
 
 
-def _run(scorecard: dict[str, Any]) -> str:
-    body = _kv2(readers.run_facts(scorecard))
-    files = readers.sources(scorecard)
+def _run(card: Scorecard) -> str:
+    body = _kv2(readers.run_facts(card))
+    files = readers.sources(card)
     if files:
         body += "<h3>Files</h3>" + "".join(
             f"<p><strong>{escape(kind)}</strong> <code>{escape(path)}</code><br>sha256 <code>{escape(digest)}</code></p>"
             for kind, path, digest in files)
-    params = readers.parameters(scorecard)
+    params = readers.parameters(card)
     body += "<h3>Parameters as bound</h3>" + (_kv2(params) if params else "<p>None.</p>")
-    body += "<h3>Targets</h3>" + _table(
-        ["Resource", "Type", "Region", "Selected by"],
-        [[text(t.get("arn") or t.get("id")), text(t.get("type")), text(t.get("region")), text(t.get("selected_by"))]
-         for t in get(scorecard, "targets") or [] if isinstance(t, dict)], "None recorded.")
+    header, targets = readers.target_rows(card)
+    body += "<h3>Targets</h3>" + _table(header, targets, "None recorded.")
     return body
 
 
-def _evidence(scorecard: dict[str, Any]) -> str:
+def _evidence(card: Scorecard) -> str:
     rows = []
-    for r in view.evidence_rows(scorecard):
+    for r in view.evidence_rows(card):
         fields = "; ".join(f"<code>{escape(p)}</code> {escape(v)}" for p, v in r.fields)
         rows.append(f"<tr><td><strong>{escape(r.framework)} {escape(r.control)}</strong><br>{escape(r.title)}</td>"
                     f"<td>{escape(r.shows)}<details><summary>Fields, requirement, what this does not show"
@@ -150,41 +152,43 @@ def _evidence(scorecard: dict[str, Any]) -> str:
              "<code>drtool/outputs/controls.yaml</code>). Findings, corrective actions, risk acceptance and "
              "sign-off are recorded by people in a signed review attestation (<code>drtool attest</code>), "
              "never by editing this scorecard.</p>")
-    if is_sandbox(scorecard):
+    if is_sandbox(card):
         intro = ('<p class="banner">A sandbox rehearsal: these fields describe a simulated estate, '
                  "not the production environment the controls are about.</p>") + intro
     return intro + ("<table><thead><tr><th>Control</th><th>What this run shows</th></tr></thead>"
                     f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def _meta(scorecard: dict[str, Any]) -> str:
+def _meta(card: Scorecard) -> str:
     """The scorecard digest this report was rendered from (`drtool verify` reads it)."""
     from drtool import __version__
 
-    digest = get(scorecard, "integrity.sha256")
+    digest = card.integrity.sha256 if card.integrity else None
     return (f'<meta name="drtool-scorecard-sha256" content="{escape(digest if isinstance(digest, str) else "none")}">'
             f'<meta name="drtool-renderer" content="{escape(__version__)}">')
 
 
-def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None = None) -> str:
-    drill = text(get(scorecard, "run.drill"))
-    status = str(get(scorecard, "run.status") or "unknown")
+def render(card: Scorecard, attestations: list[dict[str, Any]] | None = None, *,
+           digest_problem: str | None) -> str:
+    """`digest_problem`: the digest check of the scorecard as written (drtool.integrity)."""
+    drill = text(card.run.drill)
+    status = str(card.run.status or "unknown")
     status_class = status if status in ("passed", "failed", "aborted", "rollback-incomplete") else "unknown"
-    banner = readers.sandbox_banner(scorecard)
-    title = f"{readers.title_prefix(scorecard)}DR drill {drill}: {view.verdict(scorecard)}"
+    banner = readers.sandbox_banner(card)
+    title = f"{readers.title_prefix(card)}DR drill {drill}: {view.verdict(card)}"
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        _meta(scorecard),
+        _meta(card),
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f'<header><h1>{escape(readers.title_prefix(scorecard))}DR drill {escape(drill)} <span class="verdict '
-        f'{status_class}">{escape(view.verdict(scorecard))}</span></h1>'
+        f'<header><h1>{escape(readers.title_prefix(card))}DR drill {escape(drill)} <span class="verdict '
+        f'{status_class}">{escape(view.verdict(card))}</span></h1>'
         + (f'<p class="banner">{escape(banner)}</p>' if banner else "") + "</header>",
-        _section("impact", "Business impact", _management(scorecard)),
-        _section("owner", "Objectives and follow-up", _owner(scorecard)),
-        _section("timeline", "Timeline", _timeline(scorecard)),
-        _section("run", "Run", _run(scorecard)),
-        _section("evidence", "Controls", _evidence(scorecard)),
+        _section("impact", "Business impact", _management(card)),
+        _section("owner", "Objectives and follow-up", _owner(card)),
+        _section("timeline", "Timeline", _timeline(card)),
+        _section("run", "Run", _run(card)),
+        _section("evidence", "Controls", _evidence(card)),
     ]
     reviews = view.review_rows(attestations)
     if reviews:
@@ -195,7 +199,7 @@ def render(scorecard: dict[str, Any], attestations: list[dict[str, Any]] | None 
               "; ".join(f"{c.get('text')} (owner {c.get('owner')}, due {c.get('due')})"
                         for c in a.get("corrective_actions") or [] if isinstance(c, dict)) or "-",
               text(a.get("risk_acceptance"))] for a in reviews], "")))
-    parts.append(_section("integrity", "Integrity", _kv(view.integrity_rows(scorecard))))
-    parts.append(f"<footer><p>Written by drtool {escape(text(get(scorecard, 'run.tool_version')))} from "
-                 f"scorecard schema {escape(text(scorecard.get('schema')))}.</p></footer></body></html>")
+    parts.append(_section("integrity", "Integrity", _kv(view.integrity_rows(card, digest_problem))))
+    parts.append(f"<footer><p>Written by drtool {escape(text(card.run.tool_version))} from "
+                 f"scorecard schema {escape(text(card.schema_))}.</p></footer></body></html>")
     return "".join(parts) + "\n"

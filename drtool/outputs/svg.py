@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from drtool.outputs.view import get, seconds, ts
+from drtool.outputs.view import seconds, ts
+from drtool.scorecard_model import Scorecard, TimelineItem
 
 PLOT, ROW, TOP = 640, 20, 34
 COLORS = {"ok": "#2e7d32", "failed": "#c62828", "timeout": "#ef6c00", "skipped": "#9e9e9e", "aborted": "#6a1b9a"}
@@ -16,25 +16,25 @@ _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 
 CHAR_W = 6.6   # upper bound of an 11px sans-serif character's advance, so a label never runs into the plot
 
 
-def _label(step: dict[str, Any]) -> str:
+def _label(step: TimelineItem) -> str:
     """The full label: phase and step (never cut; the label column widens instead)."""
-    return f"{step.get('phase') or '?'} · {step.get('step') or '?'}"
+    return f"{step.phase or '?'} · {step.step or '?'}"
 
 
-def _left(steps: list[dict[str, Any]]) -> int:
+def _left(steps: list[TimelineItem]) -> int:
     longest = max((len(_label(s)) for s in steps), default=10)
     return max(120, int(longest * CHAR_W) + 16)
 
 
-def render(scorecard: dict[str, Any]) -> str:
-    steps = [s for s in get(scorecard, "timeline") or [] if isinstance(s, dict)]
-    fault, recovered = ts(get(scorecard, "objectives.rto.fault_at")), ts(get(scorecard, "objectives.rto.recovered_at"))
-    impact = ts(get(scorecard, "objectives.rto.impact_at"))
-    target = get(scorecard, "objectives.rto.target_s")
+def render(card: Scorecard) -> str:
+    steps = list(card.timeline or [])
+    rto = card.objectives.rto
+    fault, recovered, impact = ts(rto.fault_at), ts(rto.recovered_at), ts(rto.impact_at)
+    target = rto.target_s
     budget_end = fault + target if fault is not None and isinstance(target, int | float) else None
-    instants = [t for s in steps for t in (ts(s.get("started_at")), ts(s.get("ended_at"))) if t is not None]
-    instants += [t for t in (ts(get(scorecard, "run.started_at")), ts(get(scorecard, "run.ended_at")),
-                             fault, impact, recovered) if t is not None]
+    instants = [t for s in steps for t in (ts(s.started_at), ts(s.ended_at)) if t is not None]
+    instants += [t for t in (ts(card.run.started_at), ts(card.run.ended_at), fault, impact, recovered)
+                 if t is not None]
     # A budget far longer than the run (15 min budget, 5 s drill) would squash every bar to
     # a sliver: then the chart spans the run and the budget is drawn to its right edge.
     off_scale = False
@@ -78,19 +78,19 @@ def render(scorecard: dict[str, Any]) -> str:
         tick += step_s
     for i, step in enumerate(steps):
         y = TOP + i * ROW
-        start = ts(step.get("started_at"))
-        end = ts(step.get("ended_at")) or start
-        status = str(step.get("status") or "")
-        label = f"{step.get('phase')} {step.get('step')}: {status} ({step.get('detail') or ''})"
+        start = ts(step.started_at)
+        end = ts(step.ended_at) or start
+        status = str(step.status or "")
+        label = f"{step.phase} {step.step}: {status} ({step.detail or ''})"
         parts.append(f'<text x="4" y="{y + 9}" font-size="11">{escape(_label(step))}</text>')
         if start is not None and end is not None:
             parts.append(f'<rect class="step {escape(status)}" x="{x(start)}" y="{y}" '
                          f'width="{max(round(x(end) - x(start), 1), 2)}" height="{ROW - 8}" '
                          f'fill="{COLORS.get(status, "#607d8b")}"><title>{escape(label)}</title></rect>')
-    status = get(scorecard, "run.status")
-    stopped = ts(get(scorecard, "run.ended_at")) if status in ("aborted", "rollback-incomplete") else None
+    status = card.run.status
+    stopped = ts(card.run.ended_at) if status in ("aborted", "rollback-incomplete") else None
     for instant, name, color in ((fault, "fault", "#37474f"), (impact, "impact", "#ef6c00"),
-                                 (recovered, "recovered", "#2e7d32" if get(scorecard, "objectives.rto.met") else "#c62828"),
+                                 (recovered, "recovered", "#2e7d32" if rto.met else "#c62828"),
                                  (stopped, str(status), "#6a1b9a")):
         if instant is not None:
             near_end = x(instant) > left + PLOT - 60

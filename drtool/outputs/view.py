@@ -2,7 +2,8 @@
 timeline rows, the objectives, and the evidence rows read from controls.yaml.
 
 Everything here is plain text (not escaped); each renderer escapes for its own format.
-Tolerant of missing keys: a scorecard from an aborted run may lack most of them.
+Every function reads the typed scorecard (`drtool.outputs.card.read_scorecard`); one read
+leniently from an old or partial file has None where a field is missing, shown as "-".
 """
 
 from __future__ import annotations
@@ -12,19 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from drtool.durations import format_duration
-from drtool.integrity import digest_problem
+from drtool.outputs.card import field_at
+from drtool.scorecard_model import Rpo, RpoMeasurement, Rto, Scorecard, TimelineItem
 from drtool.timing import parse_rfc3339, rfc3339
 
 NONE = "-"
-
-
-def get(doc: Any, path: str, default: Any = None) -> Any:
-    """Dotted path lookup that never raises."""
-    for part in path.split("."):
-        if not isinstance(doc, dict) or part not in doc:
-            return default
-        doc = doc[part]
-    return doc
 
 
 def ts(value: Any) -> float | None:
@@ -82,140 +75,101 @@ def yes_no(value: Any) -> str:
     return "yes" if value is True else "no" if value is False else NONE
 
 
-def verdict(scorecard: dict[str, Any]) -> str:
-    return str(get(scorecard, "run.status") or "unknown").upper()
+def verdict(card: Scorecard) -> str:
+    return str(card.run.status or "unknown").upper()
 
 
-def has_objective(objective: Any) -> bool:
+def has_objective(objective: Rto | Rpo | None) -> bool:
     """An objective exists when it has a target or a measurement (the engine writes an
     all-null block for a drill without an RPO objective)."""
-    return isinstance(objective, dict) and (objective.get("target_s") is not None
-                                            or objective.get("measured_s") is not None)
+    return objective is not None and (objective.target_s is not None or objective.measured_s is not None)
 
 
-def objective_line(objective: Any) -> str:
-    if not isinstance(objective, dict):
+def objective_line(objective: Rto | Rpo | None) -> str:
+    if objective is None:
         return "not measured"
-    if objective.get("target_s") is None and objective.get("measured_s") is not None:
-        return f"measured {seconds(objective.get('measured_s'))} (no target)"
-    met = objective.get("met")
+    if objective.target_s is None and objective.measured_s is not None:
+        return f"measured {seconds(objective.measured_s)} (no target)"
+    met = objective.met
     state = "met" if met is True else "MISSED" if met is False else "not judged"
-    return f"target {seconds(objective.get('target_s'))}, measured {seconds(objective.get('measured_s'))}: {state}"
+    return f"target {seconds(objective.target_s)}, measured {seconds(objective.measured_s)}: {state}"
 
 
-def is_sandbox(scorecard: dict[str, Any]) -> bool:
-    return get(scorecard, "run.mode") == "sandbox"
+def is_sandbox(card: Scorecard) -> bool:
+    return card.run.mode == "sandbox"
 
 
-def resets_clock(scorecard: dict[str, Any]) -> bool:
+def resets_clock(card: Scorecard) -> bool:
     """Aborted runs do not count as a test; a rollback-incomplete run counts if it recovered.
     A sandbox rehearsal never counts: the schedule asks for a test of the real estate."""
-    if is_sandbox(scorecard):
+    if is_sandbox(card):
         return False
-    status = get(scorecard, "run.status")
+    status = card.run.status
     if status in ("passed", "failed"):
         return True
-    return status == "rollback-incomplete" and get(scorecard, "objectives.rto.recovered_at") is not None
+    return status == "rollback-incomplete" and card.objectives.rto.recovered_at is not None
 
 
-def next_due(scorecard: dict[str, Any]) -> str:
-    every = get(scorecard, "schedule.every_s")
+def next_due(card: Scorecard) -> str:
+    every = card.schedule.every_s
     if not isinstance(every, int | float) or isinstance(every, bool) or every <= 0:
         return "no schedule"
-    if is_sandbox(scorecard):
+    if is_sandbox(card):
         return f"not reset: a sandbox rehearsal does not count as a test (every {seconds(every)})"
-    if not resets_clock(scorecard):
-        return f"not reset by this {get(scorecard, 'run.status') or 'incomplete'} run (every {seconds(every)}; see drtool history)"
-    started = ts(get(scorecard, "run.started_at"))
+    if not resets_clock(card):
+        return f"not reset by this {card.run.status or 'incomplete'} run (every {seconds(every)}; see drtool history)"
+    started = ts(card.run.started_at)
     if started is None:
         return NONE
     return f"{rfc3339(started + every)} (every {seconds(every)})"
 
 
-def summary(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
-    service = get(scorecard, "service", {}) or {}
-    rows = [
-        ("Drill", text(get(scorecard, "run.drill"))),
-        ("Service", f"{text(service.get('name'))} (tier {text(service.get('tier'))}, owner {text(service.get('owner'))})"),
-        ("Verdict", verdict(scorecard) + (f": {get(scorecard, 'run.reason')}" if get(scorecard, "run.reason") else "")),
-        ("RTO", objective_line(get(scorecard, "objectives.rto"))),
-        ("Impact", impact_line(scorecard)),
-        *([("Workaround", line)] if (line := workaround_line(scorecard)) else []),
-        ("RPO", objective_line(get(scorecard, "objectives.rpo")) if has_objective(get(scorecard, "objectives.rpo"))
-         else "no RPO objective"),
-        ("Date", f"{text(get(scorecard, 'run.started_at'))} to {text(get(scorecard, 'run.ended_at'))}"),
-        ("Next due", next_due(scorecard)),
-    ]
-    return rows
-
-
-def run_facts(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        ("Run id", text(get(scorecard, "run.id"))),
-        ("Scenario", text(get(scorecard, "run.scenario"))),
-        ("Mode", text(get(scorecard, "run.mode"))),
-        ("Accounts", ", ".join(map(str, get(scorecard, "run.account_ids") or [])) or NONE),
-        ("Regions", ", ".join(map(str, get(scorecard, "run.regions") or [])) or NONE),
-        ("Exit code", text(get(scorecard, "run.exit_code"))),
-        ("Seed", text(get(scorecard, "run.seed"))),
-        ("drtool", text(get(scorecard, "run.tool_version"))),
-    ]
-
-
-def step_duration(step: dict[str, Any]) -> str:
-    start, end = ts(step.get("started_at")), ts(step.get("ended_at"))
+def step_duration(step: TimelineItem) -> str:
+    start, end = ts(step.started_at), ts(step.ended_at)
     return seconds(end - start) if start is not None and end is not None else NONE
 
 
-def impact_line(scorecard: dict[str, Any]) -> str:
+def impact_line(card: Scorecard) -> str:
     """SPEC 7.1 in words: when the fault was seen and how long the service was down."""
-    rto = get(scorecard, "objectives.rto") or {}
-    observed = rto.get("impact_observed")
+    rto = card.objectives.rto
+    observed = rto.impact_observed
     if observed is None:
         return "not watched (the scenario has no steady_state checks)"
     if not observed:
         return "no impact observed: no steady-state check failed after the fault"
-    line = f"seen {seconds(rto.get('detection_s'))} after the fault"
-    if rto.get("downtime_s") is not None:
-        line += f"; down for {seconds(rto.get('downtime_s'))}"
+    line = f"seen {seconds(rto.detection_s)} after the fault"
+    if rto.downtime_s is not None:
+        line += f"; down for {seconds(rto.downtime_s)}"
     return line
 
 
-def workaround_line(scorecard: dict[str, Any]) -> str | None:
+def workaround_line(card: Scorecard) -> str | None:
     """Which came first: the workaround (business continues, degraded) or full recovery."""
-    rto = get(scorecard, "objectives.rto") or {}
-    if "first" not in rto:
+    rto = card.objectives.rto
+    if "first" not in rto.model_fields_set:
         return None
-    if rto.get("workaround_s") is None:
+    if rto.workaround_s is None:
         return "workaround never completed"
-    won = "before" if rto.get("first") == "workaround" else "after"
-    return f"business continued {seconds(rto.get('workaround_s'))} after the fault, {won} full recovery"
+    won = "before" if rto.first == "workaround" else "after"
+    return f"business continued {seconds(rto.workaround_s)} after the fault, {won} full recovery"
 
 
-def instants(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
+def instants(card: Scorecard) -> list[tuple[str, str]]:
     """The four instants of a drill (fault, impact, recovery actions, recovered), as text."""
-    recover = [s for s in timeline(scorecard) if s.get("phase") == "recover"]
-    return [("Fault injected", text(get(scorecard, "objectives.rto.fault_at"))),
-            ("Impact seen", text(get(scorecard, "objectives.rto.impact_at"))),
-            ("Recovery actions started", text(recover[0].get("started_at") if recover else None)),
-            ("Recovered", text(get(scorecard, "objectives.rto.recovered_at")))]
+    recover = [s for s in timeline(card) if s.phase == "recover"]
+    rto = card.objectives.rto
+    return [("Fault injected", text(rto.fault_at)),
+            ("Impact seen", text(rto.impact_at)),
+            ("Recovery actions started", text(recover[0].started_at if recover else None)),
+            ("Recovered", text(rto.recovered_at))]
 
 
-def timeline(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in (get(scorecard, "timeline") or []) if isinstance(s, dict)]
+def timeline(card: Scorecard) -> list[TimelineItem]:
+    return list(card.timeline or [])
 
 
-def objectives(scorecard: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for name in ("rto", "rpo"):
-        value = get(scorecard, f"objectives.{name}")
-        if has_objective(value):
-            out.append((name.upper(), value))
-    return out
-
-
-def rpo_measurements(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
-    return [m for m in (get(scorecard, "objectives.rpo.measurements") or []) if isinstance(m, dict)]
+def rpo_measurements(card: Scorecard) -> list[RpoMeasurement]:
+    return list(card.objectives.rpo.measurements or [])
 
 
 def describe(value: Any, path: str = "") -> str:
@@ -257,19 +211,20 @@ class EvidenceRow:
     not_shown: str
 
 
-def evidence_rows(scorecard: dict[str, Any]) -> list[EvidenceRow]:
+def evidence_rows(card: Scorecard) -> list[EvidenceRow]:
     return [EvidenceRow(control=str(c["control"]), framework=str(c["framework"]), title=str(c["title"]),
                         requirement=" ".join(str(c["requirement"]).split()),
-                        fields=tuple((f, describe(get(scorecard, f), f)) for f in c["fields"]),
+                        fields=tuple((f, describe(field_at(card, f), f)) for f in c["fields"]),
                         shows=str(c["shows"]), not_shown=str(c.get("not_shown", "")))
             for c in load_controls()]
 
 
-def integrity_rows(scorecard: dict[str, Any]) -> list[tuple[str, str]]:
-    problem = digest_problem(scorecard)
+def integrity_rows(card: Scorecard, problem: str | None) -> list[tuple[str, str]]:
+    """`problem`: `drtool.integrity.digest_problem` of the scorecard as written (never of the model)."""
+    sealed = card.integrity
     return [
-        ("sha256", text(get(scorecard, "integrity.sha256"))),
-        ("previous_sha256", text(get(scorecard, "integrity.previous_sha256") or "none (first run of this drill)")),
+        ("sha256", text(sealed.sha256 if sealed else None)),
+        ("previous_sha256", text((sealed.previous_sha256 if sealed else None) or "none (first run of this drill)")),
         ("digest check", "matches the content" if problem is None else f"FAILS: {problem}"),
         ("verify", "drtool verify <this run folder> (add --kms to check the signature with AWS KMS)"),
     ]

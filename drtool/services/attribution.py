@@ -1,98 +1,70 @@
-"""Root cause to service: which services a scorecard's failed checks and targets impair.
-
-A pure function over (scorecard, estate); nothing is read from AWS. A resource belongs to
-a service when one of the service's `resources:` selectors matches it:
-- `names`: shell-style patterns (fnmatch) on the target's id or ARN, or on a resource
-  name quoted in a failed check's detail (e.g. a target group name);
-- `tags`: every key=value of the selector appears in how the drill selected the target
-  (the scorecard's `targets[].selected_by`, e.g. "tags app=shop").
-A service is impaired when a resource it owns is, and so is every service that depends on
-it (transitively). A failed check with no owned resource in it impairs the drill's own
-service: it is one of that service's steady-state checks.
+"""Root cause to service against a loaded services file (`Estate`): the dashboard's view of
+stored runs under today's services file. The rules and the pure function live in
+`drtool.services.ownership`; a run's own scorecard carries the same attribution, folded
+from the services file it journalled (`attribution` in the scorecard).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
+from drtool.scorecard_model import Scorecard
 from drtool.services.estate import Estate
+from drtool.services.ownership import Attributed, Failed, Owner, Ownership, Selector, Targeted, failed_entries
+from drtool.services.ownership import attribute as attribute_to
+from drtool.services.ownership import impaired_services as impaired_of
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:/._*@-]*")
-_PAIR = re.compile(r"([A-Za-z0-9_.:/+=@-]+)=([A-Za-z0-9_.:/+@-]+)")
-OK_STATUSES = ("ok", "skipped", "running")
+
+def ownership_of(estate: Estate) -> Ownership:
+    """The part of a services file attribution needs (what a run journals)."""
+    return Ownership(estate.file, tuple(
+        Owner(name, estate.rank(name), tuple(svc.depends_on),
+              tuple(Selector(tuple(sorted(r.tags.items())), tuple(r.names)) for r in svc.resources))
+        for name, svc in estate.services.items()))
+
+
+def _failed(card: Scorecard) -> list[Failed]:
+    return failed_entries([t.model_dump() for t in card.timeline or []])
+
+
+def _targets(card: Scorecard) -> list[Targeted]:
+    return [Targeted(t.id, t.arn, t.type, t.selected_by or "", t.step) for t in card.targets or []]
+
+
+def attribute(card: Scorecard, estate: Estate) -> list[Attributed]:
+    """Every failed check, then every targeted resource, with the services it impairs."""
+    return attribute_to(ownership_of(estate), card.service.name, _failed(card), _targets(card))
+
+
+def impaired_services(card: Scorecard, estate: Estate) -> list[str]:
+    """Every service a run impaired (its own service first when it is in the estate)."""
+    return impaired_of(ownership_of(estate), card.service.name, attribute(card, estate))
 
 
 @dataclass(frozen=True)
-class Attributed:
-    kind: str                   # "check" | "target"
-    what: str                   # what failed or was targeted, as the scorecard says
-    owners: tuple[str, ...]     # services owning the resource(s) named
-    impaired: tuple[str, ...]   # owners and their dependents, most severe tier first
+class RunServices:
+    """What a run journals about the services file its drill names (`services:`)."""
 
-    @property
-    def reads(self) -> str:
-        """"checkout, shop-web impaired (target group shop-use1-tg unhealthy)"."""
-        who = ", ".join(self.impaired) if self.impaired else "no known service"
-        return f"{who} impaired ({self.what})"
+    sources: dict[str, dict[str, str]]     # {"services": {path, sha256}} for run.sources, or {}
+    started: dict[str, Any]                # {"ownership": ...} for run.started, or {}
+    problem: str | None = None             # the file could not be read: no attribution
 
 
-def _tokens(text: str) -> list[str]:
-    return [t.rstrip(".,:;'\")") for t in _TOKEN.findall(text or "")]
+def run_services(drill: Any) -> RunServices:
+    """The services file of a bound drill, resolved like its objective defaults (relative
+    to the drill file). Unreadable: no attribution, and a problem the run notes."""
+    name = getattr(drill.doc, "services", None)
+    if not name:
+        return RunServices({}, {})
+    from drtool.errors import DocumentError
+    from drtool.services.estate import load_services
 
-
-def owners(estate: Estate, names: list[str], selected_by: str = "") -> list[str]:
-    """Services whose resource selectors match any of `names` or the tags in `selected_by`."""
-    pairs = dict(_PAIR.findall(selected_by or ""))
-    found = []
-    for service, doc in estate.services.items():
-        for selector in doc.resources:
-            by_name = any(fnmatchcase(n, pattern) for n in names if n for pattern in selector.names)
-            by_tags = bool(selector.tags) and all(pairs.get(k) == v for k, v in selector.tags.items())
-            if by_name or by_tags:
-                found.append(service)
-                break
-    return found
-
-
-def _impaired(estate: Estate, direct: list[str]) -> tuple[str, ...]:
-    every = {name for owner in direct for name in estate.impaired_by(owner)}
-    return tuple(sorted(every, key=lambda n: (estate.rank(n), n)))
-
-
-def failed_checks(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
-    """Timeline entries that did not end ok (failed, timed out, interrupted, errors)."""
-    return [t for t in scorecard.get("timeline") or [] if isinstance(t, dict)
-            and str(t.get("status") or "") not in OK_STATUSES]
-
-
-def attribute(scorecard: dict[str, Any], estate: Estate) -> list[Attributed]:
-    """Every failed check, then every targeted resource, with the services it impairs."""
-    own = ((scorecard.get("service") or {}).get("name")) if isinstance(scorecard.get("service"), dict) else None
-    found: list[Attributed] = []
-    for item in failed_checks(scorecard):
-        detail = str(item.get("detail") or "")
-        direct = owners(estate, _tokens(detail))
-        if not direct and own in estate.services:
-            direct = [own]
-        what = f"{item.get('phase')} {item.get('step')} {item.get('status')}" + (f": {detail}" if detail else "")
-        found.append(Attributed("check", what, tuple(direct), _impaired(estate, direct)))
-    for target in scorecard.get("targets") or []:
-        if not isinstance(target, dict):
-            continue
-        names = [str(target.get(k) or "") for k in ("id", "arn")]
-        direct = owners(estate, names, str(target.get("selected_by") or ""))
-        what = f"{target.get('type') or 'resource'} {target.get('id') or target.get('arn')} targeted by " \
-               f"{target.get('step') or 'the drill'!r}"
-        found.append(Attributed("target", what, tuple(direct), _impaired(estate, direct)))
-    return found
-
-
-def impaired_services(scorecard: dict[str, Any], estate: Estate) -> list[str]:
-    """Every service a run impaired (its own service first when it is in the estate)."""
-    own = (scorecard.get("service") or {}).get("name") if isinstance(scorecard.get("service"), dict) else None
-    names = {n for a in attribute(scorecard, estate) for n in a.impaired}
-    ordered = sorted(names, key=lambda n: (estate.rank(n), n))
-    return ([own] if own in names else []) + [n for n in ordered if n != own]
+    path = (Path(drill.path).parent / name).resolve()
+    try:
+        estate = load_services(path)
+    except (DocumentError, OSError) as exc:
+        return RunServices({}, {}, f"services file {path} cannot be read ({exc}): no root cause to service")
+    return RunServices({"services": {"path": str(path), "sha256": estate.sha256}},
+                       {"ownership": ownership_of(estate).to_json()})

@@ -107,11 +107,11 @@ def _cell(estate: Estate, service: str, disruption: str, runs: list[Result], now
 
 
 def _posture(service: str, results: list[Result]) -> dict[str, Any] | None:
-    own = [r for r in results if r.service == service and isinstance((r.scorecard.get("posture") or {}).get("backups"), dict)]
+    own = [r for r in results if r.service == service and isinstance((r.card.posture or {}).get("backups"), dict)]
     if not own:
         return None
     newest = own[-1]
-    backups = newest.scorecard["posture"]["backups"]
+    backups = (newest.card.posture or {})["backups"]
     resources = [x for x in backups.get("resources") or [] if isinstance(x, dict)]
     return {"compliant": backups.get("compliant"), "violations": backups.get("violations"), "resources": len(resources),
             "compliant_resources": sum(1 for x in resources if x.get("compliant") is True),

@@ -118,18 +118,19 @@ def _measures(results: list[Result], cov: Coverage | None, now: float, actions: 
     from drtool.outputs.history import summarize
 
     drills = sorted({r.drill for r in results})
-    live = summarize([r.scorecard for r in results if r.live], now)
+    live = summarize([r.card for r in results if r.live], now)
     kept = sum(1 for h in live if h.state == "ok")
     postures = [s.posture for s in (cov.services if cov else []) if s.posture]
     if not postures:                      # no services file: the newest posture per drill
-        newest = {r.drill: r for r in results if isinstance((r.scorecard.get("posture") or {}).get("backups"), dict)}
-        postures = [{"resources": len(r.scorecard["posture"]["backups"].get("resources") or []),
-                     "compliant_resources": sum(1 for x in r.scorecard["posture"]["backups"].get("resources") or []
+        newest = {r.drill: (r.card.posture or {})["backups"] for r in results
+                  if isinstance((r.card.posture or {}).get("backups"), dict)}
+        postures = [{"resources": len(backups.get("resources") or []),
+                     "compliant_resources": sum(1 for x in backups.get("resources") or []
                                                 if isinstance(x, dict) and x.get("compliant") is True)}
-                    for r in newest.values()]
-    backups = (sum(int(p["compliant_resources"]) for p in postures), sum(int(p["resources"]) for p in postures))
+                    for backups in newest.values()]
+    compliant = (sum(int(p["compliant_resources"]) for p in postures), sum(int(p["resources"]) for p in postures))
     closed = sum(1 for a in actions if a.status != "open")
-    return Measures((kept, len(drills)), backups, (closed, len(actions)))
+    return Measures((kept, len(drills)), compliant, (closed, len(actions)))
 
 
 def build(results: list[Result], estate: Estate | None, now: float) -> Dashboard:

@@ -22,6 +22,7 @@ class Estate:
 
     doc: ServicesDoc
     file: str
+    sha256: str = ""            # of the file's bytes as read (a run records it in sources.services)
 
     @property
     def tiers(self) -> dict[str, TierPolicy]:
@@ -126,7 +127,7 @@ def load_services(path: str | Path) -> Estate:
     if problems:
         raise DocumentError(problems)
     assert isinstance(document.doc, ServicesDoc)
-    return Estate(document.doc, str(document.path))
+    return Estate(document.doc, str(document.path), document.loaded.sha256 if document.loaded else "")
 
 
 def _fmt(seconds: float) -> str:

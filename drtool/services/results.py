@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtool.outputs.view import get
+from drtool.outputs.card import read_scorecard
+from drtool.scorecard_model import Scorecard
 from drtool.services.model import infer_disruption
 
 
@@ -45,7 +46,7 @@ class Result:
     rto_target_s: float | None
     rpo_target_s: float | None
     counts: bool                    # a test (passed/failed), not an aborted attempt
-    scorecard: dict[str, Any]
+    card: Scorecard                 # the stored scorecard, read once
     files: list[str] = field(default_factory=list)
     read_file: Any = None
     actions: list[Action] = field(default_factory=list)
@@ -68,11 +69,11 @@ def _library_disruption(name: str) -> str | None:
     return _SCENARIOS[name]
 
 
-def disruption_of(scorecard: dict[str, Any]) -> str:
-    recorded = get(scorecard, "run.disruption")
+def disruption_of(card: Scorecard) -> str:
+    recorded = card.run.disruption
     if isinstance(recorded, str) and recorded:
         return recorded
-    source = get(scorecard, "run.sources.scenario") or {}
+    source = (card.run.sources or {}).get("scenario") or {}
     path, sha = (source.get("path"), source.get("sha256")) if isinstance(source, dict) else (None, None)
     if isinstance(path, str) and path and Path(path).is_file():
         from drtool.documents import read
@@ -80,27 +81,29 @@ def disruption_of(scorecard: dict[str, Any]) -> str:
         document = read(path)
         if document.loaded is not None and document.loaded.sha256 == sha and getattr(document.doc, "disruption", None):
             return str(document.doc.disruption)
-    name = str(get(scorecard, "run.scenario") or "")
+    name = str(card.run.scenario or "")
     return (_library_disruption(name) if name else None) or infer_disruption(name)
 
 
-def _completed(scorecard: dict[str, Any]) -> bool:
+def _completed(card: Scorecard) -> bool:
     """A test that ran to a verdict (passed/failed, or recovered with an incomplete rollback),
     not an aborted attempt; sandbox or live alike (`Result.live` tells them apart)."""
-    status = get(scorecard, "run.status")
+    status = card.run.status
     if status in ("passed", "failed"):
         return True
-    return status == "rollback-incomplete" and get(scorecard, "objectives.rto.recovered_at") is not None
+    return status == "rollback-incomplete" and card.objectives.rto.recovered_at is not None
 
 
 def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _actions(record: Any, scorecard: dict[str, Any], service: str, warnings: list[str]) -> list[Action]:
+def _actions(record: Any, card: Scorecard, service: str, warnings: list[str]) -> list[Action]:
+    """Review actions of the attestations next to the run (each checked against the
+    scorecard as written) and its follow-ups."""
     from drtool.outputs.attest import is_attestation, problems
 
-    drill, run_id = str(get(scorecard, "run.drill")), str(get(scorecard, "run.id"))
+    drill, run_id = str(card.run.drill), str(card.run.id)
     found: list[Action] = []
     signed_off = False
     for name in sorted(n for n in record.files if is_attestation(n)):
@@ -109,7 +112,7 @@ def _actions(record: Any, scorecard: dict[str, Any], service: str, warnings: lis
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             warnings.append(f"skipped {name} of {drill}/{run_id}: {exc}")
             continue
-        wrong = problems(attestation, scorecard)
+        wrong = problems(attestation, record.scorecard)
         if wrong:
             warnings.append(f"skipped {name} of {drill}/{run_id}: {'; '.join(wrong)}")
             continue
@@ -120,9 +123,9 @@ def _actions(record: Any, scorecard: dict[str, Any], service: str, warnings: lis
                                     str(item.get("status") or "open"), "review"))
     # A scorecard's follow-ups (e.g. fail back a promoted replica) stay open until a reviewer
     # signs the run off in an attestation.
-    follow = [Action(service, drill, run_id, f"{f.get('resource')}: {f.get('how') or f.get('summary')}", None, None,
+    follow = [Action(service, drill, run_id, f"{f.resource}: {f.how or f.summary}", None, None,
                      "closed" if signed_off else "open", "follow-up")
-              for f in scorecard.get("follow_up") or [] if isinstance(f, dict)]
+              for f in card.follow_up or []]
     return follow + found
 
 
@@ -130,19 +133,18 @@ def read_results(records: list[Any], warnings: list[str]) -> list[Result]:
     """Every readable run as a Result, oldest first; unreadable ones become warnings."""
     results = []
     for record in records:
-        sc = record.scorecard
-        if sc is None:
+        if record.scorecard is None:
             warnings.append(f"skipped {record.error or record.location}")
             continue
-        service = str(get(sc, "service.name") or "unknown")
-        result = Result(drill=str(get(sc, "run.drill")), run_id=str(get(sc, "run.id")), service=service,
-                        disruption=disruption_of(sc), mode=str(get(sc, "run.mode") or "live"),
-                        status=str(get(sc, "run.status") or "unknown"),
-                        started_at=str(get(sc, "run.started_at") or ""),
-                        rto_s=_num(get(sc, "objectives.rto.measured_s")), rpo_s=_num(get(sc, "objectives.rpo.measured_s")),
-                        rto_target_s=_num(get(sc, "objectives.rto.target_s")),
-                        rpo_target_s=_num(get(sc, "objectives.rpo.target_s")),
-                        counts=_completed(sc), scorecard=sc, files=list(record.files), read_file=record.read_file)
+        sc = read_scorecard(record.scorecard)
+        rto, rpo = sc.objectives.rto, sc.objectives.rpo
+        service = str(sc.service.name or "unknown")
+        result = Result(drill=str(sc.run.drill), run_id=str(sc.run.id), service=service,
+                        disruption=disruption_of(sc), mode=str(sc.run.mode or "live"),
+                        status=str(sc.run.status or "unknown"), started_at=str(sc.run.started_at or ""),
+                        rto_s=_num(rto.measured_s), rpo_s=_num(rpo.measured_s),
+                        rto_target_s=_num(rto.target_s), rpo_target_s=_num(rpo.target_s),
+                        counts=_completed(sc), card=sc, files=list(record.files), read_file=record.read_file)
         result.actions = _actions(record, sc, service, warnings)
         results.append(result)
     return sorted(results, key=lambda r: (r.started_at, r.run_id))
