@@ -140,7 +140,7 @@ def _attribution(events: list[dict[str, Any]], started: dict[str, Any], timeline
     ownership = Ownership.from_json(recorded)
     own = (started.get("service") or {}).get("name")
     impact = _first(events, "impact")
-    failed = ([Failed("steady state", "failed", str(impact.get("detail") or ""), None)] if impact else [])
+    failed = ([Failed(None, "failed", str(impact.get("detail") or ""), None)] if impact else [])
     failed += failed_entries(timeline)
     found = attribute(ownership, own, failed, [Targeted(t["id"], t["arn"], t["type"], t["selected_by"] or "", t["step"])
                                                for t in targets])

@@ -136,12 +136,16 @@ def _check(ownership: Ownership, own: str | None, what: str, detail: str, step: 
 
 @dataclass(frozen=True)
 class Failed:
-    """A timeline entry or the impact, as attribution reads it."""
+    """A failed timeline entry (`index`), or the steady state at impact (no step, no index)."""
 
     step: str | None
     status: str
     detail: str
     index: int | None
+
+    @property
+    def label(self) -> str:
+        return self.step or "steady state"
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def attribute(ownership: Ownership, own: str | None, failed: list[Failed], targe
     """Every failed check, then every targeted resource, with the services it impairs."""
     found = []
     for item in failed:
-        what = f"{item.step}: {item.detail}" if item.detail else f"{item.step} {item.status}"
+        what = f"{item.label}: {item.detail}" if item.detail else f"{item.label} {item.status}"
         found.append(_check(ownership, own, what, item.detail, item.step, item.index))
     for target in targets:
         direct = owners(ownership, [target.id or "", target.arn or ""], target.selected_by)

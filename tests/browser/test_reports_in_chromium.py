@@ -91,3 +91,22 @@ def test_bundled_drill_reports_in_chromium(drill, tmp_path):
     _check(card.parent / "scorecard.html", scorecard, _out(tmp_path) / f"{drill.removesuffix('.yaml')}.png")
     html = (card.parent / "scorecard.html").read_text(encoding="utf-8")
     assert f'<p class="headline">{scorecard["service"]["name"]}' in html
+
+
+def test_failed_checks_by_service_render_cleanly(make_scorecard, tmp_path):
+    """Issue 15: a scorecard with an attribution section (failed checks and targets by
+    service) keeps the page free of overflow; the impaired services are on the page."""
+    sc = make_scorecard("failed")
+    sc["timeline"][4].update(status="timeout", detail="1 of 3 registered target(s) healthy in shop-use1-tg (need 3).")
+    impaired = ["checkout", "shop-web"]
+    sc["attribution"] = {"services_file": "/srv/estate/a-rather-long-path-to-the/services.yaml",
+                         "impaired": impaired, "items": [
+                             {"kind": "check", "what": "http.ok: " + sc["timeline"][4]["detail"], "step": "http.ok",
+                              "timeline_index": 4, "owners": ["shop-web"], "impaired": impaired},
+                             {"kind": "target", "what": "ec2:subnet subnet-0abc targeted by 'inject'", "step": "inject",
+                              "timeline_index": None, "owners": ["shop-web"], "impaired": impaired}]}
+    page = tmp_path / "attribution.html"
+    html = render(sc, "html")
+    page.write_text(html, encoding="utf-8")
+    _check(page, sc, _out(tmp_path) / "fixture-attribution.png")
+    assert "<li>checkout, shop-web impaired (http.ok: 1 of 3 registered target(s) healthy" in html
