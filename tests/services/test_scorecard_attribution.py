@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from drtool.events import check_event
 from drtool.outputs import render
 from drtool.scorecard import build_scorecard
 from drtool.scorecard_model import Scorecard
@@ -141,6 +142,8 @@ def test_a_sandbox_run_names_the_service_of_its_failing_check(tmp_path):
     card = json.loads((run / "scorecard.json").read_text())
     assert card["run"]["sources"]["services"]["path"] == str(tmp_path / "services.yaml")
     assert Scorecard.model_validate(card).attribution is not None
+    events = [json.loads(line) for line in (run / "journal.jsonl").read_text().splitlines()]
+    assert [p for e in events for p in check_event(e)] == []          # run.started's `ownership` is typed
     assert line in (run / "scorecard.md").read_text().replace("\\", "")
     assert f"<li>{line}</li>" in (run / "scorecard.html").read_text()
     assert f'message="check timeout: {line}"' in (run / "junit.xml").read_text()
