@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drtool.errors import UsageError
+
+if TYPE_CHECKING:
+    from drtool.scorecard_model import Scorecard
 
 FORMATS = ("md", "html", "junit", "json")
 FILENAMES = {"md": "scorecard.md", "html": "scorecard.html", "junit": "junit.xml", "json": "scorecard.json"}
@@ -23,10 +26,12 @@ def render_json(scorecard: dict[str, Any]) -> str:
     return json.dumps(scorecard, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any]] | None = None) -> str:
+def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any]] | None = None, *,
+           card: Scorecard | None = None) -> str:
     """Render a scorecard as md | html | junit | json. `attestations` (review documents
-    from `drtool attest`) add a Reviews section to md and html. The scorecard is read into
-    the typed model once (`drtool.outputs.card`); its digest is checked on the dict as written."""
+    from `drtool attest`) add a Reviews section to md and html. The renderers read the typed
+    model (`card`, else `drtool.outputs.card.read_scorecard(scorecard)`); the digest is
+    checked on the dict as written."""
     if fmt == "json":
         return render_json(scorecard)
     if fmt not in FORMATS:
@@ -34,7 +39,7 @@ def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any
     from drtool.integrity import digest_problem
     from drtool.outputs.card import read_scorecard
 
-    card = read_scorecard(scorecard)
+    card = card or read_scorecard(scorecard)
     if fmt == "md":
         from drtool.outputs import markdown
 
@@ -51,6 +56,9 @@ def render(scorecard: dict[str, Any], fmt: str, attestations: list[dict[str, Any
 def write_formats(run_dir: Path, scorecard: dict[str, Any], formats: list[str]) -> list[Path]:
     """Write each requested format next to scorecard.json; returns the paths written.
     `json` is written only when scorecard.json is not there yet (the runner writes it)."""
+    from drtool.outputs.card import read_scorecard
+
+    card = read_scorecard(scorecard)      # once for every format
     written = []
     for fmt in dict.fromkeys(formats):
         if fmt not in FILENAMES:
@@ -58,6 +66,6 @@ def write_formats(run_dir: Path, scorecard: dict[str, Any], formats: list[str]) 
         path = Path(run_dir) / FILENAMES[fmt]
         if fmt == "json" and path.exists():
             continue
-        path.write_text(render(scorecard, fmt), encoding="utf-8")
+        path.write_text(render(scorecard, fmt, card=card), encoding="utf-8")
         written.append(path)
     return written
