@@ -156,7 +156,7 @@ def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path], err:
 
     from drtool.outputs.card import read_scorecard
     from drtool.outputs.readers import failed_by_service
-    from drtool.outputs.view import impact_line
+    from drtool.outputs.view import impact_line, workaround_line
     from drtool.scorecard import describe_remaining
 
     typed = read_scorecard(card)
@@ -166,6 +166,8 @@ def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path], err:
         echo(f"  reason:    {run['reason']}")
     echo(f"  {objective('RTO', rto)}")
     echo(f"  impact:    {impact_line(typed)}")
+    if workaround := workaround_line(typed):
+        echo(f"  workaround: {workaround}")
     for line in failed_by_service(typed):
         echo(f"  impaired:  {line}")
     echo(f"  {objective('RPO', rpo)}")

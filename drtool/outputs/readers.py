@@ -25,6 +25,7 @@ from drtool.outputs.view import (
     ts,
     verdict,
     when,
+    workaround_line,
 )
 from drtool.scorecard_model import Scorecard
 
@@ -130,6 +131,9 @@ def objectives(card: Scorecard) -> list[list[str]]:
 
 def objective_summary(card: Scorecard) -> list[tuple[str, str]]:
     rows = [("RTO", objective_line(card.objectives.rto))]
+    workaround = workaround_line(card)
+    if workaround:
+        rows.append(("Workaround", workaround))
     if has_objective(card.objectives.rpo):
         rows.append(("RPO", objective_line(card.objectives.rpo)))
     return rows

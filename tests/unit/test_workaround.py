@@ -61,6 +61,12 @@ def test_a_workaround_before_recovery_is_timed_apart(tmp_path):
     assert rto["measured_s"] == pytest.approx(1.2, abs=0.4)
     assert STATE["flags"] == {"flag": False, "manual-queue": False}      # both undone
     assert result.exit_code == 0
+    # the reports say which came first (markdown and html read the same rows)
+    from drtool.outputs import render
+
+    for fmt in ("md", "html"):
+        report = render(result.scorecard, fmt)
+        assert "Workaround" in report and "before full recovery" in report, fmt
 
 
 def test_a_workaround_overtaken_by_recovery_is_stopped_and_skipped(tmp_path):
@@ -71,6 +77,9 @@ def test_a_workaround_overtaken_by_recovery_is_stopped_and_skipped(tmp_path):
     skipped = [t for t in card["timeline"] if t["phase"] == "workaround" and t["status"] == "skipped"]
     assert [t["step"] for t in skipped] == ["manual queue taking orders"]
     assert result.exit_code == 0 and STATE["flags"]["manual-queue"] is False
+    from drtool.outputs import render
+
+    assert "workaround never completed" in render(card, "md")
 
 
 def test_a_failing_workaround_step_aborts_and_rolls_back(tmp_path):
