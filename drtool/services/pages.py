@@ -171,7 +171,10 @@ def engineers(board: Dashboard) -> str:
         card = "scorecard.html" if "scorecard.html" in r.files else "scorecard.json"
         links = (f'<a href="{escape(base + card)}">scorecard</a> &middot; <a href="{escape(base)}journal.jsonl">journal</a>'
                  if base else "-")
-        impaired = ", ".join(impaired_services(r.card, board.estate)) if board.estate is not None else "-"
+        # What the run recorded (its services file as it was then) wins over today's file.
+        recorded = r.card.attribution
+        impaired = (", ".join(recorded.impaired) if recorded is not None
+                    else ", ".join(impaired_services(r.card, board.estate)) if board.estate is not None else "-")
         rows.append(f"<tr><td>{escape(r.started_at[:19])}</td><td>{escape(r.drill)}</td><td>{escape(r.service)}</td>"
                     f"<td>{escape(r.disruption)}</td><td>{escape(r.mode)}</td><td>{escape(r.status)}</td>"
                     f"<td>{escape(_s(r.rto_s))} / {escape(_s(r.rto_target_s))}</td>"

@@ -147,3 +147,26 @@ def test_a_sandbox_run_names_the_service_of_its_failing_check(tmp_path):
     assert line in (run / "scorecard.md").read_text().replace("\\", "")
     assert f"<li>{line}</li>" in (run / "scorecard.html").read_text()
     assert f'message="check timeout: {line}"' in (run / "junit.xml").read_text()
+
+
+def test_dashboard_prefers_what_the_run_recorded_over_todays_services_file():
+    """The engineers' page lists the services a run impaired as its scorecard recorded them
+    (the services file as it was then), and falls back to today's file for older runs."""
+    from drtool.outputs.card import read_scorecard
+    from drtool.services.dashboard import build
+    from drtool.services.pages import engineers
+    from drtool.services.results import Result
+
+    def result(card: dict, run_id: str) -> Result:
+        sc = read_scorecard(card)
+        return Result(drill="d", run_id=run_id, service="shop-web", disruption="az", mode="live", status="failed",
+                      started_at="2023-11-14T22:13:01Z", rto_s=None, rpo_s=None, rto_target_s=60.0,
+                      rpo_target_s=None, counts=True, card=sc)
+
+    recorded = build_scorecard(_events(_ownership()))
+    recorded["attribution"]["impaired"] = ["shop-web", "payments-then"]     # as the file said at the time
+    older = build_scorecard(_events(None))
+    board = build([result(recorded, "r1"), result(older, "r2")], load_services(SERVICES), now=T0 + 100)
+    page = engineers(board)
+    assert "<td>shop-web, payments-then</td>" in page                       # the run's own record
+    assert "<td>shop-web, checkout</td>" in page                            # older run: today's file
