@@ -170,30 +170,45 @@ def _checked_scenario(path: Path) -> tuple[Document, list[Problem]]:
     return _CHECKED[key]
 
 
+def _services_file(document: Document, doc: DrillDoc) -> tuple[Any, list[Problem]]:
+    """The drill's `services:` file, loaded (None and a problem when it cannot be)."""
+    from drtool.errors import DocumentError
+    from drtool.services.estate import load_services
+
+    loaded = document.loaded
+    assert loaded is not None and doc.services is not None
+    path = (Path(document.path).parent / doc.services).resolve()
+    try:
+        return load_services(path), []
+    except DocumentError as exc:
+        return None, [loaded.problem(("services",), f"services file {path} has problems: "
+                                                    f"{exc.problems[0] if exc.problems else exc}")]
+    except OSError as exc:
+        return None, [loaded.problem(("services",), f"services file {path} cannot be read: {exc.strerror or exc}")]
+
+
 def _default_objectives(document: Document, doc: DrillDoc, scenario: ScenarioDoc) -> list[Problem]:
     """Issue 15: a drill without `objectives:` takes its service tier's objectives for the
-    scenario's disruption type from its `services:` file (set on `doc`); else a problem."""
-    from drtool.errors import DocumentError
-
+    scenario's disruption type from its `services:` file (set on `doc`); else a problem.
+    A drill with its own objectives still needs a readable services file when it names one
+    (runs attribute failures to services from it)."""
     loaded = document.loaded
     assert loaded is not None
     if doc.services is None:
+        if doc.objectives is not None:
+            return []
         return [loaded.problem(("objectives",), "no `objectives:`: give `objectives: {rto: ...}`, or `services:` "
                                                "naming a services file whose tier policy sets them")]
+    estate, problems = _services_file(document, doc)
+    if estate is None or doc.objectives is not None:
+        return problems
     from drtool.documents.models import Objectives
-    from drtool.services.estate import load_services
     from drtool.services.model import infer_disruption
 
-    path = (Path(document.path).parent / doc.services).resolve()
-    try:
-        estate = load_services(path)
-    except DocumentError as exc:
-        return [loaded.problem(("services",), f"services file {path} has problems: {exc.problems[0] if exc.problems else exc}")]
-    except OSError as exc:
-        return [loaded.problem(("services",), f"services file {path} cannot be read: {exc.strerror or exc}")]
     disruption = scenario.disruption or infer_disruption(scenario.name)
     wanted = estate.objective(doc.service.name, disruption)
     if wanted is None:
+        path = (Path(document.path).parent / doc.services).resolve()
         return [loaded.problem(("services",), f"{path} sets no {disruption} objective for service "
                                               f"{doc.service.name!r}: give `objectives:` in the drill")]
     doc.objectives = Objectives(rto=wanted.rto, rpo=wanted.rpo)
@@ -237,8 +252,7 @@ def bind_drill(document: Document, overrides: dict[str, Any] | None = None) -> t
     steps = Binder(scenario_doc.loaded, scenario, values, bind_problems, drill=loaded).bind()
     problems += bind_problems
     problems += [loaded.problem(path, message) for path, message in location_problems(doc.rpo, ("rpo",))]
-    if doc.objectives is None:
-        problems += _default_objectives(document, doc, scenario)
+    problems += _default_objectives(document, doc, scenario)
     if problems:
         return None, problems, None
     drill = Drill(doc=doc, scenario=scenario, path=document.path, scenario_path=scenario_path, parameters=values,

@@ -43,3 +43,21 @@ def test_no_objectives_and_no_services_file_is_a_problem(tmp_path, monkeypatch):
     with pytest.raises(DocumentError) as caught:
         load_drill(_drill(tmp_path, ""))
     assert "no `objectives:`" in str(caught.value)
+
+
+def test_a_broken_services_file_is_a_problem_even_with_own_objectives(tmp_path, monkeypatch, capsys):
+    """Runs attribute failures to services from the file the drill names, so `validate` reads
+    it even when the drill states its own objectives (one problem naming file and line)."""
+    from drtool.cli import invoke
+
+    monkeypatch.setenv("DRTOOL_SCENARIOS", str(ROOT / "scenarios"))
+    path = _drill(tmp_path, "services: services.yaml\nobjectives: {rto: 10m}\n")
+    assert load_drill(path).objectives.rto == 600
+    (tmp_path / "services.yaml").write_text("kind: services\nservices: [not, a, mapping]\n")
+    with pytest.raises(DocumentError) as caught:
+        load_drill(path)
+    assert "services file" in str(caught.value) and "has problems" in str(caught.value)
+    capsys.readouterr()
+    code = invoke(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{path}:34:1: services file" in err and "Traceback" not in err
