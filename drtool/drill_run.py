@@ -1,8 +1,9 @@
 """One execution of a drill (`DrillRun`): its phases and the one guaranteed ending.
 
 `DrillRun.run()` is the only way the phases run. Whatever ends them (a failed check, an
-AWS error in any call, an interrupt, a bug), it measures, undoes every journaled change,
-records the ending and writes the scorecard (SPEC 7.3). Watching the service (steady
+AWS error in any call, an interrupt, a bug), it measures, undoes every journaled change
+(in the scenario's failback order first, `drtool.failback`), records the ending and
+writes the scorecard (SPEC 7.3). Watching the service (steady
 state, impact, verify) lives in `drtool.watch`; RPO meters and posture in `drtool.measure`.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from drtool import __version__, measure, watch
 from drtool.context import StepContext
 from drtool.documents import Drill, Step
+from drtool.failback import FailbackOutcome, record_plan, run_failback
 from drtool.guardrails import Plan, step_key
 from drtool.journal import JOURNAL_NAME, Journal, read_journal
 from drtool.observe import RecoveryObserver
@@ -32,7 +34,7 @@ from drtool.run_types import (
 )
 from drtool.scorecard import write_scorecard
 from drtool.services.model import infer_disruption
-from drtool.signals import Interrupted, held_signals, raise_on_signals
+from drtool.signals import HeldSignals, Interrupted, held_signals, raise_on_signals
 from drtool.timing import PollTimeout, wait_until
 from drtool.workaround import WorkaroundTrack
 
@@ -97,11 +99,16 @@ class DrillRun:
             if not isinstance(exc, Exception | Interrupted | KeyboardInterrupt):
                 escaping = exc                                   # SystemExit & co: after the rollback
         with held_signals(self.opts.report) as held:
+            failback = FailbackOutcome()
             try:
                 self.workaround.finish()
                 measure.finish_meters(self)
-                self.rollback()
+                failback = self.rollback(held)
             finally:
+                if failback.abandoned:      # the failback runbook did not work: never a pass
+                    status = failback.status if status == "passed" else status
+                    reason = (f"{reason}; " if reason else "") + \
+                        f"{failback.abandoned}; the rest was undone in reverse order"
                 if held:
                     status = "aborted"
                     reason = (f"{reason}; " if reason else "") + \
@@ -175,6 +182,9 @@ class DrillRun:
                            index=step.index, status=status, detail=detail, **data)
         mark = {"ok": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "aborted": "ABORTED"}.get(status, status)
         self.opts.report(f"  {step.phase:<8} {step.label:<34} {mark:<7} {detail}")
+
+    def start_step(self, step: Step) -> None:
+        self._started(step)
 
     def open_steps(self) -> set[tuple[str, str, int]]:
         return set(self._open)
@@ -274,6 +284,7 @@ class DrillRun:
         if services.problem:
             self.journal.write("note", step=None, message=services.problem)
             self.opts.report(f"  warning: {services.problem}")
+        record_plan(self)
         for step in self.drill.all_steps():
             found = self.plan.targets.get(step_key(step))
             if found:
@@ -302,12 +313,19 @@ class DrillRun:
             self.run_step(step)
         watch.verify(self)
 
-    def rollback(self) -> None:
-        """Undo every journaled change in reverse, then run the scenario's rollback steps.
-        What could not be undone stays pending in the journal (the scorecard lists it)."""
+    def rollback(self, held: HeldSignals | None = None) -> FailbackOutcome:
+        """Run the scenario's failback in order (once the fault was injected), undo every
+        journaled change left in reverse, then run the scenario's rollback steps. What could
+        not be undone stays pending in the journal (the scorecard lists it). Returns how the
+        failback went (`abandoned` None: it ran through, or there was none)."""
         self.opts.report("  rollback")
         self.where = "rollback"
-        undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report)
+        failback = FailbackOutcome()
+        if self.drill.steps.get("failback") and self.fault_at is not None:
+            failback = run_failback(self, held if held is not None else HeldSignals())
+            self.where = "rollback"
+        undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report,
+                 skip=failback.attempted)
         if self.expires_at is not None:
             from drtool.expiry import untag_undone
 
@@ -321,6 +339,7 @@ class DrillRun:
                 if (step.phase, step.label, step.index) in self._open:
                     self._finished(step, "failed", message)
                 self.opts.report(f"  rollback step {step.label} failed: {message}")
+        return failback
 
     def finish(self, status: str, reason: str | None) -> None:
         """Record how execution ended. The verdict (objectives met or missed, rollback

@@ -166,6 +166,27 @@ class Workaround(TypedDict):
     steps: int
 
 
+class FailbackPlan(TypedDict):
+    """The scenario's failback order, recorded at run start so `drtool rollback` can keep it."""
+
+    steps: list[dict[str, Any]]          # FailbackEntry.to_json(), in order
+    then_reverse: list[str]              # labels of the steps left to the reverse-order undo
+
+
+class FailbackStep(TypedDict):
+    index: int
+    kind: str                            # undo | wait | check
+    name: str
+    undoes: str | None                   # undo: the label of the step whose changes it undid
+    status: str                          # ok | failed | skipped (waits, in `drtool rollback`)
+    detail: str
+
+
+class FailbackFinished(TypedDict):
+    status: str                          # complete | abandoned | replayed (by drtool rollback, no waits)
+    reason: str | None
+
+
 class RunFinished(TypedDict):
     status: str
     reason: str | None
@@ -179,6 +200,7 @@ EVENTS: dict[str, type] = {
     "fault": Instant, "impact": Impact, "recovered": Recovered, "rpo.measured": RpoMeasured,
     "posture": Posture, "note": Note, "follow_up": FollowUp, "manual.acknowledged": ManualAcknowledged,
     "run.error": RunError, "run.finished": RunFinished, "workaround": Workaround,
+    "failback.plan": FailbackPlan, "failback.step": FailbackStep, "failback.finished": FailbackFinished,
 }
 OPEN_EVENTS = frozenset({"note"})     # may carry fields beyond their type
 

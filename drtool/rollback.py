@@ -37,8 +37,16 @@ def pending_undos(events: list[dict[str, Any]]) -> list[PendingUndo]:
     return list(reversed(pending))
 
 
-def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda _m: None) -> list[str]:  # noqa: ANN001
-    """Replay every pending undo in reverse order; return what remains changed.
+def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda _m: None,  # noqa: ANN001
+             skip: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Replay every pending undo in reverse order (but those of the intents in `skip`,
+    already attempted by this ending); return what remains changed."""
+    items = [p for p in pending_undos(events) if p.intent_seq not in skip]
+    return undo_items(items, make_context, journal, report)
+
+
+def undo_items(items: list[PendingUndo], make_context, journal, report=lambda _m: None) -> list[str]:  # noqa: ANN001
+    """Replay these undos in the order given; return what remains changed.
 
     `make_context(region)` gives a StepContext for that region; every attempt and its
     outcome is journaled so a second `rollback` continues where this one stopped.
@@ -48,7 +56,7 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
     from drtool.registry import UNDOS
 
     remaining: list[str] = []
-    for item in pending_undos(events):
+    for item in items:
         label = f"{item.undo.name} (undoes: {item.summary})"
         journal.write("undo.started", intent=item.intent_seq, undo=item.undo.to_json(), summary=item.summary)
         try:
@@ -101,7 +109,10 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
             return StepContext(aws=session, clock=clock, region=region or default or session.default_region,
                                run_id=started["run_id"], journal=journal, drill=started["drill"])
 
-        remaining = undo_all(events, make_context, journal, report)
+        from drtool.failback import replay_in_order
+
+        remaining, attempted = replay_in_order(events, make_context, journal, report)
+        remaining += undo_all(events, make_context, journal, report, skip=attempted)
         if not any(e["event"] == "run.finished" for e in events):
             journal.write("run.finished", status="aborted",
                           reason="the run stopped without finishing (crash or kill); rolled back by drtool rollback")

@@ -206,6 +206,9 @@ def restore_routing_control(ctx: StepContext, params: RestoreParams) -> str:
     if params.safety_rules_to_override:
         kwargs["SafetyRulesToOverride"] = params.safety_rules_to_override
     cluster_call(ctx, params.endpoints, "update_routing_control_states", **kwargs)
+    from drtool.aws.route53_health import ROUTING_CHANGES
+
+    ROUTING_CHANGES[ctx.run_id] = ctx.clock.now()   # route53.points-to dates the answer it gives back from here
     after = {a: read_state(ctx, params.endpoints, a) for a in back}
     if after != back:
         raise DrToolError(f"set routing controls back, but they read {after}")

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from drtool.documents.models import DrillDoc, Objectives, ScenarioDoc, StepDoc
+from drtool.documents.models import DrillDoc, FailbackStepDoc, Objectives, ScenarioDoc, StepDoc
 from drtool.documents.parameters import PLACEHOLDER, substitute
 from drtool.documents.problems import pydantic_problems
 from drtool.documents.regions import location_problems
@@ -20,16 +20,17 @@ from drtool.errors import Problem
 from drtool.loader import Loaded
 from drtool.selectors import TargetSelector
 
-PHASES = ("steady_state", "inject", "recover", "workaround", "verify", "rollback")
+PHASES = ("steady_state", "inject", "recover", "workaround", "verify", "failback", "rollback")
 CHECK_PHASES = ("steady_state", "verify")
+UNDOABLE_PHASES = ("inject", "recover", "workaround")   # the steps a failback `undo:` may name
 
 
 @dataclass
 class Step:
     phase: str
     index: int
-    form: str                      # action | wait | check | manual
-    ref: str                       # entry name, or the manual text
+    form: str                      # action | wait | check | manual | undo (failback)
+    ref: str                       # entry name, the manual text, or (undo) the label of the step undone
     label: str                     # name shown in the timeline
     params: BaseModel | None       # validated `with:` (None for manual)
     targets: TargetSelector | None
@@ -155,12 +156,46 @@ class Binder:
         for phase in PHASES:
             steps[phase] = []
             for index, step in enumerate(getattr(self.scenario, phase)):
-                bound = self._step(phase, index, step)
+                if phase == "failback" and step.form == "undo":
+                    bound = self._failback_undo(index, step, steps)
+                else:
+                    bound = self._step(phase, index, step)
                 if bound is not None:
                     steps[phase].append(bound)
         return steps
 
-    def _step(self, phase: str, index: int, step: StepDoc) -> Step | None:
+    def _failback_undo(self, index: int, entry: FailbackStepDoc, steps: dict[str, list[Step]]) -> Step | None:
+        """A failback `undo:` entry, bound to the one inject/recover/workaround step it names
+        (by its label, else by its action when only one step uses that action)."""
+        base = ("failback", index)
+        candidates = [s for phase in UNDOABLE_PHASES for s in steps.get(phase, [])]
+        found = [s for s in candidates if s.label == entry.ref] or [s for s in candidates if s.ref == entry.ref]
+        if len(found) != 1:
+            known = ", ".join(repr(s.label) for s in candidates
+                              if s.form == "action" and s.entry is not None and s.entry.undo) or "none"
+            what = "names no" if not found else f"matches {len(found)}"
+            self.problems.append(self.loaded.problem((*base, "undo"), (
+                f"failback undo {entry.ref!r} {what} inject, recover or workaround step; give one step's "
+                f"`name:` (steps with changes to undo: {known})")))
+            return None
+        target = found[0]
+        shared = [s for s in candidates if s.label == target.label and s is not target]
+        entry_of = target.entry if target.form == "action" else None
+        message = None
+        if shared:
+            message = f"{len(shared) + 1} steps are labelled {target.label!r}; give them distinct `name:`s"
+        elif entry_of is None:
+            message = f"step {target.label!r} is a {target.form} step: it changes nothing to undo"
+        elif entry_of.undo is None:
+            message = f"step {target.label!r} ({entry_of.name}) cannot be undone; it lands in follow_up instead"
+        if message:
+            self.problems.append(self.loaded.problem((*base, "undo"), f"failback undo {entry.ref!r}: {message}"))
+            return None
+        line, _col = self.loaded.mark(base)
+        label = entry.name or target.label
+        return Step("failback", index, "undo", target.label, label, None, None, None, f"{self.loaded.file}:{line}")
+
+    def _step(self, phase: str, index: int, step: StepDoc | FailbackStepDoc) -> Step | None:
         from drtool.registry import ACTIONS, PROBES, UnknownEntry
 
         loaded, problems, values = self.loaded, self.problems, self.values
@@ -218,7 +253,7 @@ class Binder:
         return Step(phase, index, step.form, step.ref, label, params, targets, _timeout(step.timeout), where,
                     account)
 
-    def _account(self, step: StepDoc, base: tuple) -> str | None:
+    def _account(self, step: StepDoc | FailbackStepDoc, base: tuple) -> str | None:
         """The step's bound account name; a name the drill's `aws.accounts` lacks is a problem."""
         if step.account is None or PLACEHOLDER.fullmatch(step.account):
             return None   # unbound (a scenario checked alone)

@@ -114,6 +114,42 @@ class StepDoc(Strict):
         return getattr(self, self.form)
 
 
+FAILBACK_FORMS = ("undo", "wait", "check")
+
+
+class FailbackStepDoc(Strict):
+    """One failback entry: exactly one of `undo` (a step's journaled changes, undone now),
+    `wait` or `check` (a probe, as in `recover`)."""
+
+    undo: str | None = Field(default=None, description=(
+        "an inject, recover or workaround step (its name, or its action when only one step uses it) "
+        "whose journaled changes are undone now"))
+    wait: str | None = None
+    check: str | None = None
+    name: str | None = None
+    timeout: PositiveDuration | Placeholder | None = None
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    account: Name | Placeholder | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FailbackStepDoc:
+        forms = [f for f in FAILBACK_FORMS if getattr(self, f) is not None]
+        if len(forms) != 1:
+            raise ValueError("a failback entry needs exactly one of undo, wait or check"
+                             + (f" (found {', '.join(forms)})" if forms else ""))
+        if self.undo is not None and (self.with_ or self.timeout is not None or self.account is not None):
+            raise ValueError("an `undo:` entry takes no with, timeout or account: it replays the journaled undos")
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(f for f in FAILBACK_FORMS if getattr(self, f) is not None)
+
+    @property
+    def ref(self) -> str:
+        return str(getattr(self, self.form))
+
+
 class Impact(Strict):
     """SPEC 7.1: the fault must be seen by a steady-state check within `within` of the fault."""
 
@@ -143,6 +179,10 @@ class ScenarioDoc(Strict):
         "steps that keep the business going while `recover` restores the service (actions, waits, "
         "manual acknowledgements); they run beside `recover` from the fault on, timed separately"))
     verify: list[StepDoc] = Field(default_factory=list)
+    failback: list[FailbackStepDoc] = Field(default_factory=list, description=(
+        "run in order, instead of plain reverse-order undo, once the fault was injected: undo named steps, "
+        "wait for probes (e.g. the primary's health, a record's TTL); whatever they leave changed is then "
+        "undone in reverse order"))
     rollback: list[StepDoc] = Field(default_factory=list)
 
 

@@ -1,0 +1,201 @@
+"""Ordered failback (issue 12.4): a scenario's `failback:` entries, run instead of plain
+reverse-order undo once the fault was injected.
+
+Reverse journal order undoes a region-loss drill's DNS switch before its network
+black-hole, sending clients back to a region that is still cut off. A scenario can say the
+order instead: network first, wait for the primary, DNS back, wait out the record's TTL,
+then the DR region down. An `undo:` entry replays the journaled undos of one step
+(compare and swap, as `undo_all` does); `wait:`/`check:` entries poll probes as `recover`
+does. Any failure gives the order up: whatever is still changed is then undone in reverse
+order, the safety net that also covers every step the failback does not name. The plan
+is journaled at run start (`failback.plan`) so `drtool rollback` after a crash keeps its
+order; it skips the waits, which need the running drill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from drtool.documents import Drill, Step
+from drtool.documents.binding import UNDOABLE_PHASES
+from drtool.rollback import PendingUndo, pending_undos, undo_items
+from drtool.run_types import DEFAULT_WAIT_TIMEOUT, error_text
+from drtool.signals import HeldSignals
+from drtool.timing import PollTimeout, wait_until
+
+if TYPE_CHECKING:
+    from drtool.drill_run import DrillRun
+
+REVERSE_RESERVE_S = 5 * 60.0   # kept before the run's expiry for the reverse-order undo
+
+
+@dataclass(frozen=True)
+class FailbackEntry:
+    """One failback entry as the journal records it."""
+
+    index: int
+    kind: str                  # undo | wait | check
+    name: str
+    undoes: str | None = None  # undo: the label of the step whose changes it undoes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "kind": self.kind, "name": self.name, "undoes": self.undoes}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FailbackEntry:
+        return cls(int(data["index"]), str(data["kind"]), str(data["name"]), data.get("undoes"))
+
+
+@dataclass
+class FailbackOutcome:
+    abandoned: str | None = None                         # why the order was given up; None: all ran
+    status: str = "failed"                               # the run's status if it had passed: failed
+                                                         # (an entry did not hold) or aborted (an error)
+    attempted: set[int] = field(default_factory=set)     # intents whose undo the failback ran
+
+
+class FailbackAbandoned(Exception):
+    """A failback entry failed: the rest is undone in reverse order."""
+
+
+def planned(drill: Drill) -> list[FailbackEntry]:
+    return [FailbackEntry(s.index, s.form, s.label, s.ref if s.form == "undo" else None)
+            for s in drill.steps.get("failback", [])]
+
+
+def left_to_reverse(drill: Drill) -> list[str]:
+    """Labels of the steps with undoable changes the failback does not name: they are
+    undone afterwards, in reverse order."""
+    named = {s.ref for s in drill.steps.get("failback", []) if s.form == "undo"}
+    return [s.label for phase in UNDOABLE_PHASES for s in drill.steps.get(phase, [])
+            if s.form == "action" and s.entry is not None and s.entry.undo and s.label not in named]
+
+
+def record_plan(run: DrillRun) -> None:
+    """Journal the failback order at run start (only for a scenario that has one)."""
+    if run.drill.steps.get("failback"):
+        run.journal.write("failback.plan", steps=[e.to_json() for e in planned(run.drill)],
+                          then_reverse=left_to_reverse(run.drill))
+
+
+def _entry_done(run: DrillRun, step: Step, status: str, detail: str) -> None:
+    run.journal.write("failback.step", index=step.index, kind=step.form, name=step.label,
+                      undoes=step.ref if step.form == "undo" else None, status=status, detail=detail)
+    if step.form == "undo":             # waits and checks report as steps (DrillRun.finish_step)
+        run.opts.report(f"  failback {step.label:<34} {'ok' if status == 'ok' else status.upper():<7} {detail}")
+
+
+def run_failback(run: DrillRun, held: HeldSignals) -> FailbackOutcome:
+    """Run the failback entries in order. The first failure stops them; the caller then
+    undoes what is left in reverse order (never leaving a change behind)."""
+    from drtool.journal import read_journal
+
+    outcome = FailbackOutcome()
+    run.opts.report("  failback, in order")
+    for step in run.drill.steps.get("failback", []):
+        run.where = f"failback {step.label}"
+        try:
+            if step.form == "undo":
+                items = [p for p in pending_undos(read_journal(run.journal.path)) if p.step == step.ref]
+                outcome.attempted.update(p.intent_seq for p in items)
+                left = undo_items(items, lambda region: run.context(region), run.journal, run.opts.report)
+                if left:
+                    raise FailbackAbandoned("; ".join(left))
+                detail = f"{len(items)} change(s) undone" if items else "nothing to undo (no change journaled)"
+            else:
+                detail = _probe(run, step, held)
+        except BaseException as exc:  # noqa: BLE001 - any failure hands over to the reverse-order undo
+            message = str(exc) if isinstance(exc, FailbackAbandoned) else error_text(exc)
+            outcome.status = "failed" if isinstance(exc, FailbackAbandoned) else "aborted"
+            if (step.phase, step.label, step.index) in run.open_steps():
+                run.finish_step(step, "failed", message)
+            _entry_done(run, step, "failed", message)
+            outcome.abandoned = f"failback step {step.label!r} failed: {message}"
+            break
+        _entry_done(run, step, "ok", detail)
+    run.journal.write("failback.finished", status="abandoned" if outcome.abandoned else "complete",
+                      reason=outcome.abandoned)
+    if outcome.abandoned:
+        run.opts.report("  failback abandoned: undoing the rest in reverse order")
+    return outcome
+
+
+def _probe(run: DrillRun, step: Step, held: HeldSignals) -> str:
+    """One `check:` (a single probe) or `wait:` (poll until true) of the failback. Signals
+    received meanwhile are held: they end the wait, never an undo."""
+
+    def tick() -> None:
+        if held:
+            raise FailbackAbandoned(f"{', '.join(held.names)} received: the ordered failback stops waiting")
+
+    tick()
+    run.start_step(step)
+    ctx = run.context(step.region(run.plan.default_region), step.label, read_only=True, account=step.account)
+    if step.form == "check":
+        result = step.entry.func(ctx, step.params)
+        run.finish_step(step, "ok" if result.ok else "failed", result.detail)
+        if not result.ok:
+            raise FailbackAbandoned(result.detail)
+        return str(result.detail)
+    timeout = step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT
+    if run.expires_at is not None:     # the dead man's switch must find the reverse undo done
+        timeout = min(timeout, run.expires_at - run.clock.now() - REVERSE_RESERVE_S)
+        if timeout <= 0:
+            run.finish_step(step, "failed", "no time left before the run expires")
+            raise FailbackAbandoned("no time left before the run expires")
+
+    def probe() -> tuple[bool, Any]:
+        result = step.entry.func(ctx, step.params)
+        if run.opts.on_poll is not None:
+            run.opts.on_poll(step.label, result)
+        return result.ok, result
+
+    try:
+        _at, result = wait_until(probe, clock=run.clock, interval=run.drill.doc.poll, timeout=timeout,
+                                 on_tick=tick)
+    except PollTimeout as exc:
+        detail = f"not true after {timeout:g}s: {getattr(exc.last, 'detail', 'never true')}"
+        run.finish_step(step, "timeout", detail)
+        raise FailbackAbandoned(detail) from None
+    run.finish_step(step, "ok", getattr(result, "detail", ""))
+    return str(getattr(result, "detail", ""))
+
+
+# --- drtool rollback after a crash ------------------------------------------------------
+
+def recorded_plan(events: list[dict[str, Any]]) -> list[FailbackEntry]:
+    planned_event = next((e for e in events if e["event"] == "failback.plan"), None)
+    return [FailbackEntry.from_json(s) for s in planned_event["steps"]] if planned_event else []
+
+
+def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | None], Any], journal: Any,
+                    report: Callable[[str], None]) -> tuple[list[str], set[int]]:
+    """`drtool rollback`: undo in the journaled failback order what a run left changed once
+    its fault was injected; the waits are skipped (they need the running drill). Returns
+    (what remains changed, the intents attempted); the caller undoes the rest in reverse."""
+    plan = recorded_plan(events)
+    if not plan or not any(e["event"] == "fault" for e in events):
+        return [], set()
+    pending = pending_undos(events)
+    remaining: list[str] = []
+    attempted: set[int] = set()
+    skipped = [e.name for e in plan if e.kind != "undo"]
+    report("  failback order from the journal; waits skipped (they need the running drill): "
+           + (", ".join(skipped) or "none"))
+    for entry in plan:
+        if entry.kind != "undo":
+            status, detail = "skipped", "a wait needs the running drill; not re-run by drtool rollback"
+        else:
+            items: list[PendingUndo] = [p for p in pending if p.step == entry.undoes]
+            attempted.update(p.intent_seq for p in items)
+            left = undo_items(items, make_context, journal, report)
+            remaining += left
+            status = "failed" if left else "ok"
+            detail = "; ".join(left) or f"{len(items)} change(s) undone"
+        journal.write("failback.step", index=entry.index, kind=entry.kind, name=entry.name,
+                      undoes=entry.undoes, status=status, detail=detail)
+    journal.write("failback.finished", status="replayed",
+                  reason=f"drtool rollback kept the failback order without its waits ({len(skipped)} skipped)")
+    return remaining, attempted

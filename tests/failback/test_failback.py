@@ -1,0 +1,219 @@
+"""Ordered failback with the engine's in-memory test entries and a FakeClock: the order
+runs, the rest is undone in reverse, any failure falls back to reverse undo, a held signal
+stops the waits, `drtool rollback` after a crash keeps the order, bad `undo:` names are
+problems at file:line."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from drtool.cli import invoke
+from drtool.documents import check_scenario, load_drill
+from drtool.errors import DocumentError
+from drtool.guardrails import Plan
+from drtool.journal import read_journal
+from drtool.plan_text import describe_plan, plan_json
+from drtool.registry import PROBES, Params
+from drtool.resources import ProbeResult
+from drtool.runner import RunOptions, rollback_run, run_drill
+from drtool.timing import FakeClock
+from tests.unit import fake_entries
+from tests.unit.fake_entries import STATE
+from tests.unit.test_runner import StubSession
+
+fake_entries.register()
+
+
+class FlagParams(Params):
+    key: str
+    signal_self: bool = False
+
+
+if "test.flag-cleared" not in PROBES._entries:
+    @PROBES.register("test.flag-cleared", summary="A flag is not set (test only).", params=FlagParams,
+                     iam=("ec2:DescribeInstances",))
+    def flag_cleared(ctx, params):
+        if params.signal_self:
+            os.kill(os.getpid(), signal.SIGTERM)      # held by the runner while it rolls back
+        cleared = not STATE["flags"].get(params.key, False)
+        return ProbeResult(cleared, f"{params.key} {'cleared' if cleared else 'still set'}")
+
+
+SCENARIO = """\
+kind: scenario
+name: fb
+parameters:
+  wait_key: {type: string, default: net}
+  signal_self: {type: boolean, default: false}
+  fail_inject: {type: boolean, default: false}
+inject:
+  - action: test.flip
+    name: cut network
+    with: {key: net, fail: "${fail_inject}"}
+recover:
+  - action: test.flip
+    name: move dns
+    with: {key: dns}
+  - action: test.flip
+    name: scale dr
+    with: {key: dr}
+verify:
+  - check: test.recovered-after
+    with: {seconds: 1, key: net}
+failback:
+  - undo: cut network
+  - wait: test.flag-cleared
+    name: primary serves
+    with: {key: "${wait_key}", signal_self: "${signal_self}"}
+    timeout: 3s
+  - undo: move dns
+"""
+
+DRILL = """\
+kind: drill
+name: fb-drill
+scenario: fb
+service: {name: svc}
+parameters: PARAMS
+objectives: {rto: 10s}
+poll: 0.5s
+guardrails:
+  accounts: ["123456789012"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_state():
+    fake_entries.reset()
+    yield
+
+
+def write(tmp_path: Path, scenario: str = SCENARIO, params: str = "{}") -> Path:
+    (tmp_path / "scenarios").mkdir(exist_ok=True)
+    (tmp_path / "drills").mkdir(exist_ok=True)
+    (tmp_path / "scenarios" / "fb.yaml").write_text(scenario)
+    path = tmp_path / "drills" / "fb.yaml"
+    path.write_text(DRILL.replace("PARAMS", params))
+    return path
+
+
+def run(tmp_path: Path, params: str = "{}", scenario: str = SCENARIO):
+    drill = load_drill(write(tmp_path, scenario, params))
+    result = run_drill(drill, StubSession(), RunOptions(results=tmp_path / "results", yes=True, clock=FakeClock(),
+                                                         seed=1))
+    return result, read_journal(result.run_dir / "journal.jsonl")
+
+
+def undo_order(events: list[dict], after: int = 0) -> list[str]:
+    return [e["summary"] for e in events if e["event"] == "undo.started" and e["seq"] > after]
+
+
+def test_failback_runs_in_order_then_undoes_the_rest_in_reverse(tmp_path):
+    result, events = run(tmp_path)
+    assert result.exit_code == 0, result.scorecard["run"]["reason"]
+    [plan] = [e for e in events if e["event"] == "failback.plan"]
+    assert [s["name"] for s in plan["steps"]] == ["cut network", "primary serves", "move dns"]
+    assert plan["then_reverse"] == ["scale dr"]
+    steps = [(e["kind"], e["name"], e["status"]) for e in events if e["event"] == "failback.step"]
+    assert steps == [("undo", "cut network", "ok"), ("wait", "primary serves", "ok"), ("undo", "move dns", "ok")]
+    assert undo_order(events) == ["set net", "set dns", "set dr"]          # reverse order would be dr, dns, net
+    wait_done = next(e["seq"] for e in events if e["event"] == "step.finished" and e["phase"] == "failback")
+    net_done, dns_started = (next(e["seq"] for e in events if e["event"] == kind and e["summary"] == summary)
+                             for kind, summary in (("undo.done", "set net"), ("undo.started", "set dns")))
+    assert net_done < wait_done < dns_started
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+    assert result.scorecard["rollback"]["status"] == "complete"
+
+
+def test_a_failing_failback_falls_back_to_reverse_undo_and_restores_everything(tmp_path):
+    result, events = run(tmp_path, params="{wait_key: dns}")          # dns is still set: the wait times out
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+    card = result.scorecard
+    assert card["run"]["status"] == "failed" and result.exit_code == 1
+    assert "failback step 'primary serves' failed" in card["run"]["reason"]
+    assert "the rest was undone in reverse order" in card["run"]["reason"]
+    assert card["rollback"]["status"] == "complete"
+    [finished] = [e for e in events if e["event"] == "failback.finished"]
+    assert finished["status"] == "abandoned"
+    assert [e["status"] for e in events if e["event"] == "failback.step"] == ["ok", "failed"]
+    assert undo_order(events) == ["set net", "set dr", "set dns"]          # then plain reverse for the rest
+
+
+def test_an_aws_error_in_a_failback_wait_aborts_and_still_restores_everything(tmp_path):
+    fake_entries.register_explode()
+    scenario = SCENARIO.replace("  - undo: move dns\n", "  - wait: test.explode\n    with: {kind: aws}\n"
+                                "  - undo: move dns\n")
+    result, events = run(tmp_path, scenario=scenario)
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+    card = result.scorecard
+    assert card["run"]["status"] == "aborted" and result.exit_code == 3
+    assert "AccessDenied" in card["run"]["reason"] and card["rollback"]["status"] == "complete"
+    assert undo_order(events) == ["set net", "set dr", "set dns"]
+
+
+def test_a_held_signal_stops_the_waits_never_an_undo(tmp_path):
+    result, events = run(tmp_path, params="{wait_key: dns, signal_self: true}")
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+    card = result.scorecard
+    assert card["run"]["status"] == "aborted" and "SIGTERM" in card["run"]["reason"]
+    assert card["rollback"]["status"] == "complete"
+    [failed] = [e for e in events if e["event"] == "failback.step" and e["status"] == "failed"]
+    assert "SIGTERM received" in failed["detail"]
+
+
+def test_no_failback_when_the_fault_was_never_injected(tmp_path):
+    result, events = run(tmp_path, params="{fail_inject: true}")
+    assert result.scorecard["run"]["status"] == "aborted"
+    assert not [e for e in events if e["event"] in ("failback.step", "failback.finished")]
+
+
+def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp_path):
+    STATE["fail_undo"] = True                        # every undo fails: the run leaves all three changed
+    result, events = run(tmp_path)
+    assert result.scorecard["rollback"]["status"] == "incomplete"
+    assert STATE["flags"] == {"net": True, "dns": True, "dr": True}
+    last = events[-1]["seq"]
+
+    STATE["fail_undo"] = False
+    lines: list[str] = []
+    remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock(), lines.append)
+    assert remaining == [] and card["rollback"]["status"] == "complete"
+    events = read_journal(result.run_dir / "journal.jsonl")
+    assert undo_order(events, after=last) == ["set net", "set dns", "set dr"]
+    replayed = [(e["name"], e["status"]) for e in events if e["event"] == "failback.step" and e["seq"] > last]
+    assert replayed == [("cut network", "ok"), ("primary serves", "skipped"), ("move dns", "ok")]
+    assert any("waits skipped" in line and "primary serves" in line for line in lines)
+
+
+BAD = SCENARIO.replace("  - undo: move dns\n", "  - undo: move dsn\n")
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    (BAD, "failback undo 'move dsn' names no inject, recover or workaround step"),
+    (SCENARIO.replace("  - undo: move dns\n", "  - undo: test.flip\n"), "matches 3 inject, recover"),
+    (SCENARIO.replace("verify:\n", "  - wait: test.flag-cleared\n    name: idle\n    with: {key: x}\nverify:\n")
+     .replace("  - undo: move dns\n", "  - undo: idle\n"), "step 'idle' is a wait step: it changes nothing"),
+    (SCENARIO.replace("  - undo: move dns\n", "  - undo: move dns\n    with: {key: x}\n"),
+     "an `undo:` entry takes no with"),
+])
+def test_bad_failback_entries_are_problems_at_file_and_line(tmp_path, scenario, expected):
+    path = write(tmp_path, scenario)
+    with pytest.raises(DocumentError) as err:
+        check_scenario(tmp_path / "scenarios" / "fb.yaml")
+    text = str(err.value) + " ".join(f"{p.file}:{p.line} {p.message}" for p in err.value.problems)
+    assert expected in text and "fb.yaml:" in text
+    assert invoke(["validate", str(path)]) != 0
+
+
+def test_plan_shows_the_failback_order_and_the_reverse_rest(tmp_path):
+    drill = load_drill(write(tmp_path))
+    text = describe_plan(Plan(drill=drill, account="123456789012", default_region="us-east-1", seed=1))
+    lines = [line.split() for line in text.splitlines() if line.split()[:1] == ["failback"]]
+    assert [words[1:3] for words in lines] == [["undo", "cut"], ["wait", "primary"], ["undo", "move"]]
+    assert "then, in reverse order, whatever else is still changed (scale dr)" in text
+    assert plan_json(Plan(drill=drill, account=None, default_region="us-east-1", seed=1))["failback"][
+        "then_reverse"] == ["scale dr"]
