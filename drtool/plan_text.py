@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drtool.failback import left_to_reverse, planned
 from drtool.guardrails import Plan, step_key
 
 
@@ -16,7 +17,9 @@ def describe_plan(plan: Plan) -> str:
              f"  objectives: RTO {drill.objectives.rto:g}s"
              + (f", RPO {drill.objectives.rpo:g}s" if drill.objectives.rpo is not None else "")]
     for step in drill.all_steps():
-        region = step.region(plan.default_region) if step.form != "manual" else "-"
+        if step.phase == "failback" and step is drill.steps["failback"][0]:
+            lines.append("  failback, in this order instead of plain reverse undo (once the fault was injected):")
+        region = step.region(plan.default_region) if step.form not in ("manual", "undo") else "-"
         lines.append(f"  {step.phase:<8} {step.form:<6} {step.label}  [{region}]")
         for resource in plan.targets.get(step_key(step), []):
             lines.append(f"             -> {resource.type} {resource.id} ({resource.selected_by})")
@@ -25,6 +28,10 @@ def describe_plan(plan: Plan) -> str:
         warning = step.entry.extra.get("plan_warning") if step.entry is not None else None
         if warning:
             lines.append(f"             ! {warning}")
+        if step.phase == "failback" and step is drill.steps["failback"][-1]:
+            rest = left_to_reverse(drill)
+            lines.append("  failback: then, in reverse order, whatever else is still changed"
+                         + (f" ({', '.join(rest)})" if rest else " (every undoable step is named above)"))
     rails = drill.doc.guardrails
     lines.append(f"  guardrails: accounts {rails.accounts}, max_targets {rails.max_targets}, "
                  f"require_tags {rails.require_tags or '{}'}, time_limit {rails.time_limit}, "
@@ -62,6 +69,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "objectives": {"rto_s": drill.objectives.rto, "rpo_s": drill.objectives.rpo},
         "guardrails": doc.guardrails.model_dump(mode="json"), "steps": steps,
         "irreversible": [{"step": label, "follow_up": how} for label, how in plan.irreversible],
+        "failback": {"steps": [e.to_json() for e in planned(drill)], "then_reverse": left_to_reverse(drill)}
+        if drill.steps.get("failback") else None,
         "refusals": [{"guardrail": g, "message": m} for g, m in zip(plan.refused_by, plan.refusals, strict=False)],
         "iam_actions": plan.iam_actions, "ok": not plan.refusals}
     return redact(json.loads(json.dumps(body, default=str)), secret_values(drill))
