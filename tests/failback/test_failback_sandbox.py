@@ -1,0 +1,152 @@
+"""Issue 12.4 in the sandbox: the bundled region-loss drill fails back in order (network,
+wait for the primary, routing controls, wait out the TTL, DR scale-down) and the service's
+health URL never fails for longer than the record's TTL meanwhile. The same drill undone in
+plain reverse order (its failback removed) is the control: the rollback is an outage."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drtool.api import drill_target
+from drtool.errors import GuardrailRefusal
+from drtool.guardrails import prepare
+from drtool.journal import read_journal
+from drtool.runner import RunOptions, run_drill
+from drtool.timing import SystemClock
+
+pytestmark = pytest.mark.moto  # runs the sandbox (moto's server)
+
+DRILL = Path(__file__).resolve().parents[2] / "drills" / "checkout-region-loss.yaml"
+SAMPLE_EVERY = 0.05
+
+
+class HealthSampler:
+    """GETs the service's health URL every SAMPLE_EVERY seconds: (clock.now(), ok) samples."""
+
+    def __init__(self, url: str, clock: SystemClock) -> None:
+        self.url, self.clock = url, clock
+        self.samples: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _ok(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ok = self._ok()
+            self.samples.append((self.clock.now(), ok))
+            self._stop.wait(SAMPLE_EVERY)
+
+    def __enter__(self) -> HealthSampler:
+        self._thread.start()
+        return self
+
+    def settle(self, ok_for: float, timeout: float = 60.0) -> None:
+        """Keep sampling after the run until the service has answered for `ok_for` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            recent = [s for s in self.samples if s[0] >= self.clock.now() - ok_for]
+            if recent and all(ok for _t, ok in recent) and self.samples[0][0] <= self.clock.now() - ok_for:
+                return
+            time.sleep(SAMPLE_EVERY)
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def longest_outage(self, since: float) -> float:
+        """The longest stretch from `since` on during which every sample failed (from the
+        first failing sample to the next passing one, or the last sample)."""
+        longest, down_since = 0.0, None
+        for t, ok in (s for s in self.samples if s[0] >= since):
+            if not ok and down_since is None:
+                down_since = t
+            elif ok and down_since is not None:
+                longest, down_since = max(longest, t - down_since), None
+        if down_since is not None:
+            longest = max(longest, self.samples[-1][0] - down_since)
+        return longest
+
+
+def record_ttl(session: Any, drill: Any) -> float:
+    """The failover record's TTL as Route 53 holds it (the sandbox provisions it scaled)."""
+    route53 = session.client("route53", "us-east-1")
+    zone = route53.list_hosted_zones_by_name(DNSName=drill.parameters["zone"])["HostedZones"][0]["Id"]
+    sets = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=drill.parameters["record"])
+    ttls = {rs["TTL"] for rs in sets["ResourceRecordSets"] if rs["Name"] == drill.parameters["record"]}
+    assert len(ttls) == 1, ttls
+    return float(ttls.pop())
+
+
+def drill_with_health(tmp_path: Path, ordered: bool) -> tuple[dict[str, Any], list[dict[str, Any]], float, float]:
+    """Run the bundled drill in the sandbox while sampling its health URL; returns
+    (scorecard, journal, longest outage from the first undo on, record TTL)."""
+    clock = SystemClock()
+    with drill_target(DRILL, sandbox=True) as (drill, session, mode):
+        if not ordered:
+            drill.steps["failback"] = []              # the control: plain reverse-order undo
+        ttl = record_ttl(session, drill)
+        with HealthSampler(drill.parameters["health_url"], clock) as health:
+            result = run_drill(drill, session, RunOptions(results=tmp_path, yes=True, mode=mode, clock=clock))
+            health.settle(ok_for=4 * ttl)
+        events = read_journal(result.run_dir / "journal.jsonl")
+        first_undo = next(e["t"] for e in events if e["event"] == "undo.started")
+        return result.scorecard, events, health.longest_outage(first_undo), ttl
+
+
+def test_failback_in_order_keeps_the_service_up_and_journals_the_order(tmp_path):
+    card, events, outage, ttl = drill_with_health(tmp_path, ordered=True)
+    assert card["run"]["status"] == "passed", card["run"]["reason"]
+    assert card["rollback"]["status"] == "complete"
+    print(f"ordered failback: longest outage {outage:.2f}s, TTL {ttl:g}s")
+    assert outage <= ttl, f"the health URL failed for {outage:.2f}s during the failback (TTL {ttl:g}s)"
+
+    steps = [e for e in events if e["event"] == "failback.step"]
+    assert [(e["kind"], e["status"]) for e in steps] == [
+        ("undo", "ok"), ("undo", "ok"), ("wait", "ok"), ("undo", "ok"), ("wait", "ok"), ("undo", "ok")]
+    assert [e["event"] for e in events if e["event"].startswith("failback.")][-1] == "failback.finished"
+    undone = {e["undo"]["name"]: e["seq"] for e in events if e["event"] == "undo.started"}
+    primary_serves, dns_settled = (e["seq"] for e in steps if e["kind"] == "wait")
+    network = min(seq for name, seq in undone.items() if name.startswith("ec2."))
+    routing = undone["arc.restore-routing-control"]
+    scale_down = min(seq for name, seq in undone.items() if name.startswith("autoscaling."))
+    assert network < primary_serves < routing < dns_settled < scale_down
+
+
+def test_plain_reverse_undo_is_the_outage_the_failback_avoids(tmp_path):
+    card, events, outage, ttl = drill_with_health(tmp_path, ordered=False)
+    assert card["rollback"]["status"] == "complete"
+    assert not any(e["event"].startswith("failback.") for e in events if e["event"] != "failback.plan")
+    undone = [e["undo"]["name"] for e in events if e["event"] == "undo.started"]
+    assert undone.index("arc.restore-routing-control") < min(
+        i for i, name in enumerate(undone) if name.startswith("ec2."))
+    print(f"reverse-order undo: longest outage {outage:.2f}s, TTL {ttl:g}s")
+    assert outage > ttl, f"reverse-order undo: expected an outage longer than the TTL ({ttl:g}s), saw {outage:.2f}s"
+
+
+def test_live_run_of_the_bundled_drill_needs_allow_irreversible(tmp_path):
+    """SPEC 7.3: the drill promotes a replica, so a live run needs the flag; the bundled
+    drill sets it. Without it the run is refused (exit 4) before any change."""
+    with drill_target(DRILL, sandbox=True) as (drill, session, _mode):
+        assert drill.doc.guardrails.allow_irreversible is True
+        assert "irreversible" not in prepare(drill, session, SystemClock(), seed=1, mode="live").refused_by
+        drill.doc.guardrails.allow_irreversible = False
+        with pytest.raises(GuardrailRefusal) as refused:
+            run_drill(drill, session, RunOptions(results=tmp_path, yes=True, mode="live"))
+        assert refused.value.exit_code == 4 and "irreversible" in refused.value.guardrail
+        assert "promote the DR database cannot be undone" in str(refused.value)
+        assert not list(tmp_path.rglob("journal.jsonl"))
+        db = session.client("rds", "us-west-2").describe_db_instances(DBInstanceIdentifier="shop-db-dr")
+        assert db["DBInstances"][0].get("ReadReplicaSourceDBInstanceIdentifier")   # still a replica
