@@ -179,6 +179,8 @@ def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | 
     if not plan or not any(e["event"] == "fault" for e in events):
         return [], set()
     pending = pending_undos(events)
+    if not any(p.step == e.undoes for p in pending for e in plan if e.kind == "undo"):
+        return [], set()                  # nothing the failback names is left: plain reverse order
     remaining: list[str] = []
     attempted: set[int] = set()
     skipped = [e.name for e in plan if e.kind != "undo"]
