@@ -78,17 +78,39 @@ def _cluster_client(ctx: StepContext, endpoint: dict[str, str]) -> Any:
 _FINAL = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ConflictException")
 
 
+CLUSTER_ROUNDS = 3          # passes over the endpoints when every one failed transiently
+
+
+def _transient(exc: BaseException) -> bool:
+    from drtool.aws.retry import UNAUTHENTICATED_CODES, should_retry
+
+    return should_retry(exc, read=True) or error_code(exc) in UNAUTHENTICATED_CODES
+
+
 def cluster_call(ctx: StepContext, endpoints: list[dict[str, str]], operation: str, **kwargs: Any) -> Any:
-    """Call `operation` on each endpoint in turn until one answers (AWS's recommendation)."""
+    """Call `operation` on each endpoint in turn until one answers (AWS: "try each endpoint in
+    rotation", "be prepared to retry with each of the available endpoints":
+    https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.update.api.html).
+    When every endpoint failed transiently (throttling, 5xx, network, expired token), wait
+    with jitter and go round again, at most CLUSTER_ROUNDS times: reads are safe to repeat,
+    and UpdateRoutingControlState(s) sets absolute states, so a resend changes nothing more."""
+    import random
+
     errors: list[str] = []
-    for endpoint in endpoints:
-        try:
-            return getattr(_cluster_client(ctx, endpoint), operation)(**kwargs)
-        except Exception as exc:
-            code = error_code(exc)
-            if code in _FINAL:
-                raise
-            errors.append(f"{endpoint['Region']}: {code or type(exc).__name__}")
+    for round_no in range(CLUSTER_ROUNDS):
+        transient = True
+        for endpoint in endpoints:
+            try:
+                return getattr(_cluster_client(ctx, endpoint), operation)(**kwargs)
+            except Exception as exc:
+                code = error_code(exc)
+                if code in _FINAL:
+                    raise
+                transient = transient and _transient(exc)
+                errors.append(f"{endpoint['Region']}: {code or type(exc).__name__}")
+        if not transient or round_no + 1 == CLUSTER_ROUNDS:
+            break
+        ctx.clock.sleep(random.uniform(0, 0.5 * 2 ** round_no))
     raise DrToolError(f"no ARC cluster endpoint answered {operation} ({'; '.join(errors)})",
                       "check network access to the cluster endpoints")
 

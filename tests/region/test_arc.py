@@ -104,3 +104,35 @@ def test_region_switch_waits_and_notes_its_steps(ctx):
     notes = [e["message"] for e in journal_events(ctx, "note")]
     assert notes == ["Region switch step scale: running", "Region switch step scale: completed"]
     assert ctx.follow_ups and "switch back" in ctx.follow_ups[0]["how"]
+
+
+def test_every_endpoint_throttled_goes_round_again_then_gives_up(ctx, estate, monkeypatch):
+    """AWS: retry across the cluster's endpoints. When each one was throttled, drtool waits
+    (the step clock) and tries the rotation again, at most CLUSTER_ROUNDS times."""
+    from botocore.awsrequest import AWSResponse
+
+    class Raw:
+        def stream(self, **_kw):
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    throttled = {"left": 2}
+
+    def throttle(request, **_kw):
+        if throttled["left"] > 0 and request.url.startswith(LIVE):
+            throttled["left"] -= 1
+            return AWSResponse(request.url, 429, {"x-amzn-ErrorType": "ThrottlingException"}, Raw())
+        return None
+
+    monkeypatch.setattr(arc, "_CLIENTS", {})            # clients copy the events at creation
+    emitter = ctx.aws._boto_session()._session.get_component("event_emitter")
+    emitter.register_first("before-send.route53-recovery-cluster", throttle)
+    slept: list[float] = []
+    monkeypatch.setattr(ctx.clock, "sleep", slept.append)
+    endpoints = [{"Endpoint": LIVE, "Region": "us-west-2"}]
+    assert arc.read_state(ctx, endpoints, estate["use1"]) == "On"      # third round answers
+    assert len(slept) == 2 and throttled["left"] == 0
+
+    throttled["left"] = 99
+    with pytest.raises(DrToolError, match="no ARC cluster endpoint answered"):
+        arc.read_state(ctx, endpoints, estate["use1"])
+    assert throttled["left"] == 99 - arc.CLUSTER_ROUNDS
