@@ -38,6 +38,8 @@ def classify(resource: str, undo_name: str | None = None) -> tuple[str, str] | N
     Kinds: ec2, autoscaling, rds, s3, dynamodb, route53-healthcheck. A bare name is
     read through the undo that restores it (autoscaling.*, rds.*, dynamodb.*, the
     Route 53 health-check undo)."""
+    if (undo_name or "").endswith(".delete-canaries"):
+        return None                       # canaries carry the run id in their keys; the store is not ours
     arn = parse_arn(resource)
     if arn is not None:
         if arn.service == "s3":

@@ -196,8 +196,11 @@ class CanaryMeter:
         try:
             self.store.prepare()
             spec = self.store.undo_spec()
+            # Both stores are named: replication copies the canaries into the replica, so the
+            # undo (and a remaining item when it fails) concerns both.
             self.ctx.change(f"write RPO canaries to {self.store.label} every {format_duration(self.interval)} "
-                            f"until the fault", lambda: None, undo=spec, resources=[self.store.label])
+                            f"until the fault (replicated to {self.store.replica_label})", lambda: None, undo=spec,
+                            resources=[self.store.label, self.store.replica_label])
             self._prepared = True
         except Exception as exc:  # a bad bucket/table must not abort the drill: report it in measure()
             self._record_error(exc)

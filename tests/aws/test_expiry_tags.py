@@ -29,6 +29,9 @@ def test_classify_reads_ids_arns_and_undo_hints():
     assert classify("web-asg", "autoscaling.restore-capacity") == ("autoscaling", "web-asg")
     assert classify("Z123/app.example.com.") is None               # a Route 53 record cannot be tagged
     assert classify("web-asg") is None                             # a bare name without a hint is not guessed
+    # canaries carry the run id in their keys: their bucket or table is not the drill's to tag
+    assert classify("dynamodb:sessions (us-west-2)", "dynamodb.delete-canaries") is None
+    assert classify("arn:aws:s3:::orders", "s3.delete-canaries") is None
 
 
 def test_tags_are_set_merged_and_removed(aws, session, tmp_path):
