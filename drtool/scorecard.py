@@ -223,7 +223,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         "objectives": {"rto": rto, "rpo": rpo},
         "timeline": timeline,
         "targets": targets,
-        "rollback": {"status": rollback_status, "remaining": remaining},
+        "rollback": {"status": rollback_status, "remaining": remaining, **_failback(events)},
         "follow_up": [{k: e.get(k) for k in ("resource", "summary", "how", "step")}
                       for e in events if e["event"] == "follow_up"],
         "manual": [{k: e.get(k) for k in ("step", "text", "acknowledged_by", "at", "assumed")}
@@ -233,6 +233,24 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
         "journal": {"events": len(events), "file": "journal.jsonl"},
         **({"attribution": attribution} if attribution is not None else {}),
     }
+
+
+def _failback(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """`rollback.failback` when the run recorded a failback plan. The newest attempt wins
+    (`drtool rollback` replaying the order after a crash comes after the run's own)."""
+    if not any(e["event"] == "failback.plan" for e in events):
+        return {}
+    attempt: list[dict[str, Any]] = []
+    status, reason = "not-run", None
+    for e in events:
+        if e["event"] == "failback.step":
+            if status != "interrupted":         # the first step of a new attempt
+                attempt, status, reason = [], "interrupted", None
+            attempt.append({"index": e.get("index"), "kind": e.get("kind"), "name": e.get("name"),
+                            "undoes": e.get("undoes"), "status": e.get("status"), "detail": e.get("detail") or ""})
+        elif e["event"] == "failback.finished":
+            status, reason = e.get("status") or "complete", e.get("reason")
+    return {"failback": {"status": status, "reason": reason, "steps": attempt}}
 
 
 def describe_remaining(item: dict[str, Any] | str) -> str:

@@ -113,9 +113,30 @@ class Remaining(_Closed):
     reason: str = Field(description="why the undo did not run or failed")
 
 
+class FailbackStep(_Closed):
+    index: int
+    kind: str = Field(description="undo | wait | check")
+    name: str
+    undoes: str | None = Field(default=None, description="undo: the step whose changes it undid")
+    status: str = Field(description="ok | failed | skipped (waits, when `drtool rollback` replayed the order)")
+    detail: str = ""
+
+
+class Failback(_Closed):
+    """The scenario's ordered failback (`failback:`), as it ran."""
+
+    status: Literal["complete", "abandoned", "replayed", "interrupted", "not-run"] = Field(description=(
+        "complete: every entry held; abandoned: an entry failed and the rest was undone in reverse order; "
+        "replayed: `drtool rollback` kept the order after a crash, without the waits; interrupted: the "
+        "runner died during the failback; not-run: no fault was injected, or the run ended before its rollback"))
+    reason: str | None = None
+    steps: list[FailbackStep]
+
+
 class Rollback(_Closed):
     status: Literal["complete", "not-needed", "incomplete"]
     remaining: list[Remaining]
+    failback: Failback | None = Field(default=None, description="present when the scenario declares `failback:`")
 
 
 class FollowUp(_Closed):

@@ -105,6 +105,12 @@ def _owner(card: Scorecard) -> str:
         "Nothing to follow up.")
     body += (f"<h3>Rollback</h3><p>Status: <strong>{escape(text(card.rollback.status))}</strong></p>"
              + _list([f"still changed: {describe_remaining(r)}" for r in card.rollback.remaining or []]))
+    if (failback := card.rollback.failback) is not None:
+        body += (f'<p id="failback">Failback, in order: <strong>{escape(failback.status)}</strong>'
+                 + (f" ({escape(failback.reason)})" if failback.reason else "") + "</p><ol>"
+                 + "".join(f"<li>{escape(s.kind)} {escape(s.name)}: {escape(s.status)}"
+                           + (f" ({escape(s.detail)})" if s.detail else "") + "</li>" for s in failback.steps)
+                 + "</ol>")
     return body
 
 

@@ -59,6 +59,11 @@ def render(card: Scorecard, attestations: list[dict[str, Any]] | None = None, *,
     out += ["### Rollback", "", f"Status: {esc(text(card.rollback.status))}", ""]
     out += [f"- still changed: {esc(describe_remaining(r))}" for r in remaining]
     out += [""] if remaining else []
+    if (failback := card.rollback.failback) is not None:
+        out += [f"Failback, in order: {esc(failback.status)}" + (f" ({esc(failback.reason)})" if failback.reason else ""), ""]
+        out += [f"{s.index + 1}. {esc(s.kind)} {esc(s.name)}: {esc(s.status)}" + (f" ({esc(s.detail)})" if s.detail else "")
+                for s in failback.steps]
+        out += [""] if failback.steps else []
 
     origin = card.run.started_at
     out += ["## Timeline", ""]

@@ -127,6 +127,16 @@ def test_failback_runs_in_order_then_undoes_the_rest_in_reverse(tmp_path):
     assert net_done < wait_done < dns_started
     assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
     assert result.scorecard["rollback"]["status"] == "complete"
+    failback = result.scorecard["rollback"]["failback"]          # the scorecard says how it went
+    assert failback["status"] == "complete" and failback["reason"] is None
+    assert [(s["kind"], s["name"], s["status"]) for s in failback["steps"]] == steps
+    from drtool.outputs import render
+    from drtool.scorecard_model import Scorecard
+
+    Scorecard.model_validate(result.scorecard)
+    md, html = render(result.scorecard, "md"), render(result.scorecard, "html")
+    assert "Failback, in order: complete" in md and "2. wait primary serves: ok" in md
+    assert '<p id="failback">Failback, in order: <strong>complete</strong>' in html
 
 
 def test_a_failing_failback_falls_back_to_reverse_undo_and_restores_everything(tmp_path):
@@ -141,6 +151,9 @@ def test_a_failing_failback_falls_back_to_reverse_undo_and_restores_everything(t
     assert finished["status"] == "abandoned"
     assert [e["status"] for e in events if e["event"] == "failback.step"] == ["ok", "failed"]
     assert undo_order(events) == ["set net", "set dr", "set dns"]          # then plain reverse for the rest
+    failback = card["rollback"]["failback"]
+    assert failback["status"] == "abandoned" and "primary serves" in failback["reason"]
+    assert [s["status"] for s in failback["steps"]] == ["ok", "failed"]
 
 
 def test_an_aws_error_in_a_failback_wait_aborts_and_still_restores_everything(tmp_path):
@@ -169,6 +182,7 @@ def test_no_failback_when_the_fault_was_never_injected(tmp_path):
     result, events = run(tmp_path, params="{fail_inject: true}")
     assert result.scorecard["run"]["status"] == "aborted"
     assert not [e for e in events if e["event"] in ("failback.step", "failback.finished")]
+    assert result.scorecard["rollback"]["failback"] == {"status": "not-run", "reason": None, "steps": []}
 
 
 def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp_path):
@@ -187,6 +201,9 @@ def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp
     replayed = [(e["name"], e["status"]) for e in events if e["event"] == "failback.step" and e["seq"] > last]
     assert replayed == [("cut network", "ok"), ("primary serves", "skipped"), ("move dns", "ok")]
     assert any("waits skipped" in line and "primary serves" in line for line in lines)
+    failback = card["rollback"]["failback"]                     # the newest attempt: the replay
+    assert failback["status"] == "replayed"
+    assert [(s["name"], s["status"]) for s in failback["steps"]] == replayed
 
 
 BAD = SCENARIO.replace("  - undo: move dns\n", "  - undo: move dsn\n")
