@@ -170,6 +170,18 @@ def recorded_plan(events: list[dict[str, Any]]) -> list[FailbackEntry]:
     return [FailbackEntry.from_json(s) for s in planned_event["steps"]] if planned_event else []
 
 
+def undo_order(events: list[dict[str, Any]]) -> tuple[list[PendingUndo], bool]:
+    """What `drtool rollback` will undo, in the order it will (the failback order first when
+    `replay_in_order` applies, then the rest newest first), and whether that order applies."""
+    pending = pending_undos(events)
+    plan = recorded_plan(events)
+    named = [e.undoes for e in plan if e.kind == "undo"]
+    if not plan or not any(e["event"] == "fault" for e in events) or not any(p.step in named for p in pending):
+        return pending, False
+    first = [p for step in named for p in pending if p.step == step]
+    return first + [p for p in pending if p not in first], True
+
+
 def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | None], Any], journal: Any,
                     report: Callable[[str], None]) -> tuple[list[str], set[int]]:
     """`drtool rollback`: undo in the journaled failback order what a run left changed once

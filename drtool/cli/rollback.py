@@ -95,12 +95,15 @@ def _check_signed_head(journal: Path, events: list[dict[str, Any]], heads: list[
                          f"({', '.join(sorted({str(e.get('event')) for e in added}))}): refusing them", refuse)
 
 
-def confirm_undo(pending: list[Any], journal: Path, yes: bool, err: bool = False) -> None:
-    """Show every change that will be undone (on stderr when `err`), then ask (unless --yes)."""
+def confirm_undo(pending: list[Any], journal: Path, yes: bool, err: bool = False, *,
+                 failback: bool = False) -> None:
+    """Show every change that will be undone, in the order it will be (on stderr when `err`),
+    then ask (unless --yes)."""
     from drtool.errors import GuardrailRefusal
     from drtool.redact import redact_text
 
-    click.echo(f"{len(pending)} change(s) to undo from {journal}:", err=err)
+    order = "the scenario's failback order, then newest first" if failback else "newest first"
+    click.echo(f"{len(pending)} change(s) to undo from {journal} ({order}):", err=err)
     for item in pending:
         click.echo(redact_text(f"  - {item.summary} ({item.undo.name} in {item.undo.region}) "
                                f"params {json.dumps(item.undo.params, sort_keys=True, default=str)}"), err=err)
@@ -186,7 +189,10 @@ def command(run: str | None, yes: bool, results: str, allow_unchained: bool, exp
             with watch:
                 rollback_run(journal, session, previous_sha256=chain)   # a crashed run still gets its scorecard
         return 0
-    confirm_undo(pending, journal, yes, err=err)
+    from drtool.failback import undo_order
+
+    ordered, failback = undo_order(events)
+    confirm_undo(ordered, journal, yes, err=err, failback=failback)
     with watch:
         remaining, _card = rollback_run(journal, session, report=report, previous_sha256=chain)
     if remaining:

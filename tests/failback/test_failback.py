@@ -192,6 +192,10 @@ def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp
     assert STATE["flags"] == {"net": True, "dns": True, "dr": True}
     last = events[-1]["seq"]
 
+    from drtool.failback import undo_order as listed_order
+
+    ordered, in_failback_order = listed_order(events)      # what `drtool rollback` lists before asking
+    assert in_failback_order and [p.summary for p in ordered] == ["set net", "set dns", "set dr"]
     STATE["fail_undo"] = False
     lines: list[str] = []
     remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock(), lines.append)
