@@ -64,6 +64,8 @@ def _steps(drill: Drill, account: str | None) -> list:
 
 def _entry_actions(drill: Drill, account: str | None, mutating_only: bool = False) -> set[str]:
     """IAM actions of the steps in `account`: each entry's, its undos' and its target type's."""
+    from drtool.aws.az_ids import IAM as AZ_IAM
+    from drtool.aws.az_ids import is_az_id
     from drtool.registry import TARGETS, UNDOS
 
     found: set[str] = set()
@@ -76,6 +78,8 @@ def _entry_actions(drill: Drill, account: str | None, mutating_only: bool = Fals
             found.update(UNDOS.get(name).iam)
         if not mutating_only and entry.target_type and step.targets is not None:
             found.update(TARGETS.get(entry.target_type).iam)
+            if any(is_az_id(az) for az in step.targets.azs):   # translated per account (drtool.aws.az_ids)
+                found.update(AZ_IAM)
     return found
 
 
