@@ -158,3 +158,34 @@ def test_the_example_validates_and_prints_one_policy_per_account(moto_url, tmp_p
     actions = {a["account"]: {x for s in a["policy"]["Statement"] for x in s["Action"]} for a in data}
     assert "s3:PutObjectTagging" in actions["backup"] and "route53:ChangeResourceRecordSets" in actions["networking"]
     assert "ec2:StopInstances" in actions[None] and "sts:AssumeRole" in actions[None]
+
+
+def test_org_fan_out_over_an_ou_as_a_subprocess(moto_url, tmp_path):
+    """`backups check --org --ou`: an Organization with nested OUs on the server; only the
+    OU's accounts (child OUs included) are read, each through the named role."""
+    org = client("organizations", moto_url)
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    prod = org.create_organizational_unit(ParentId=root, Name="prod")["OrganizationalUnit"]["Id"]
+    prod_eu = org.create_organizational_unit(ParentId=prod, Name="prod-eu")["OrganizationalUnit"]["Id"]
+    sandbox = org.create_organizational_unit(ParentId=root, Name="sandbox")["OrganizationalUnit"]["Id"]
+    ids, volumes = {}, {}
+    for name, parent, region, snapshot in (("payments", prod, "us-east-1", True),
+                                           ("payments-eu", prod_eu, "us-west-2", False),
+                                           ("play", sandbox, "us-east-1", False)):
+        ids[name] = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+        org.move_account(AccountId=ids[name], SourceParentId=root, DestinationParentId=parent)
+        ec2 = client_as(ids[name], "ec2", moto_url, region)
+        volumes[name] = ec2.create_volume(AvailabilityZone=f"{region}a", Size=1, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [{"Key": "app", "Value": "orders"}]}])["VolumeId"]
+        if snapshot:
+            ec2.create_snapshot(VolumeId=volumes[name])
+    result = drtool(["backups", "check", "--org", "--ou", prod, "--role", "DrtoolReadOnly", "--rpo", "1d",
+                     "--tag", "app=orders", "--region", "us-east-1", "--region", "us-west-2", "--json"],
+                    moto_url, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr      # payments-eu has no recovery point
+    data = json.loads(result.stdout)
+    assert {a["id"] for a in data["accounts"]} == {ids["payments"], ids["payments-eu"]}
+    assert sorted((r["account"], r["id"], r["compliant"]) for r in data["resources"]) == sorted([
+        (ids["payments"], volumes["payments"], True), (ids["payments-eu"], volumes["payments-eu"], False)])
+    assert data["failures"] == []
