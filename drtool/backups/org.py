@@ -174,7 +174,8 @@ def check_org(aws: Any, accounts: Sequence[OrgAccount], *, role: str, regions: S
             inventories.append((account.id, inventory))
 
     jobs = [(a, r) for a in accounts for r in dict.fromkeys(regions)]
-    _load_models(aws, regions)
+    if jobs:   # one thread fills the model cache the account sessions share (see _load_models)
+        _load_models(session(*jobs[0]), jobs[0][1])
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs) or 1)),
                             thread_name_prefix="drtool-org") as pool:
         for future in [pool.submit(task, a, r) for a, r in jobs]:
@@ -191,14 +192,17 @@ def check_org(aws: Any, accounts: Sequence[OrgAccount], *, role: str, regions: S
     return OrgReport(rpo_s, now, tuple(copy_regions), list(accounts), verdicts, failures)
 
 
-def _load_models(aws: Any, regions: Sequence[str]) -> None:
-    """Build this session's clients for `collect`'s services once, before the pool: the
-    botocore model cache the account sessions share is filled by one thread, not parsed
-    again by every worker that misses it at the same instant (EC2's model takes ~70 ms)."""
+def _load_models(acting: Any, region: str) -> None:
+    """Build the first task's clients for `collect`'s services before the pool starts: the
+    botocore model cache every account session shares is then filled by one thread instead
+    of being parsed again by each worker that misses it at the same instant (botocore's
+    loader cache takes no lock; EC2's model alone takes ~70 ms). The first task reuses them."""
+    if acting is None:
+        return
     for service in COLLECT_SERVICES:
         try:
-            aws.client(service, regions[0] if regions else None)
-        except Exception:  # noqa: BLE001 - an optimisation only; the tasks report real errors
+            acting.client(service, region)
+        except Exception:  # noqa: BLE001 - an optimisation only; the task reports real errors
             return
 
 
