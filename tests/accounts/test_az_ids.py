@@ -156,3 +156,15 @@ service: {{name: web}}
 parameters: {{az: {az}}}
 objectives: {{rto: 1m}}
 """
+
+
+def test_restore_volume_into_an_az_id_lands_in_that_accounts_zone(session, ctx):
+    from drtool.registry import ACTIONS
+
+    ec2 = session.client("ec2", "us-east-1")
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    ec2.create_snapshot(VolumeId=vol)
+    entry = ACTIONS.get("ec2.restore-volume")
+    out = entry.func(ctx, entry.params.model_validate({"volume": vol, "az": "use1-az1"}), [])
+    [made] = ec2.describe_volumes(VolumeIds=[out.data["volume_id"]])["Volumes"]
+    assert made["AvailabilityZone"] == out.data["az"] == "us-east-1b"
