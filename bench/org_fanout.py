@@ -8,8 +8,10 @@ account x region gets `--resources` tagged EBS volumes, two thirds of them snaps
 (EBS only: DynamoDB PITR is the one per-resource call `collect` makes, because
 DescribeContinuousBackups has no list form; see drtool/backups/inventory.py.)
 
-Measured per run: wall time, API calls (AwsSession.calls, AssumeRole included), and peak
-Python memory (tracemalloc, in a separate pass so tracing does not slow the timed one).
+Measured per run: wall time, API calls (AwsSession.calls, AssumeRole included), the CPU
+seconds spent by drtool's process and by the moto server's (from /proc, Linux), so the
+table shows which side a wall time is made of, and peak Python memory (tracemalloc, in a
+separate pass so tracing does not slow the timed one).
 moto answers in a few ms; AWS takes tens of ms per call, so each run is repeated with a
 simulated network latency (a `before-send` sleep of `--latency` seconds per call, which
 releases the GIL as a socket wait does).
@@ -98,6 +100,20 @@ def session(url: str, latency: float) -> Any:
     return AwsSession(region="us-east-1", endpoint_url=url, on_client=slow if latency else None)
 
 
+MOTO_PID: int | None = None   # the server's pid, for its CPU time
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process (/proc/PID/stat fields 14 and 15), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_run(url: str, accounts: list[Any], regions: tuple[str, ...], workers: int, latency: float,
                repeats: int) -> dict[str, Any]:
     """The run with the median wall time of `repeats` (the machine is shared)."""
@@ -112,16 +128,18 @@ def run(url: str, accounts: list[Any], regions: tuple[str, ...], workers: int, l
     aws = session(url, latency)
     if trace:
         tracemalloc.start()
-    start = time.perf_counter()
+    moto_before, start, cpu = cpu_seconds(MOTO_PID), time.perf_counter(), time.process_time()
     report = check_org(aws, accounts, role=ROLE, regions=list(regions), tags={"app": ["bench"]}, rpo_s=86_400,
                        workers=workers)
-    wall = time.perf_counter() - start
+    wall, drtool_cpu, moto_after = time.perf_counter() - start, time.process_time() - cpu, cpu_seconds(MOTO_PID)
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     if trace:
         tracemalloc.stop()
     assert not report.failures, report.failures
     return {"accounts": len(accounts), "regions": len(regions), "resources": len(report.verdicts),
             "wall_s": round(wall, 3), "api_calls": sum(aws.calls.values()), "by_operation": dict(aws.calls),
+            "drtool_cpu_s": round(drtool_cpu, 2),
+            "moto_cpu_s": None if moto_before is None or moto_after is None else round(moto_after - moto_before, 2),
             "peak_mib": None if peak is None else round(peak / 2**20, 1)}
 
 
@@ -135,7 +153,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="simulated seconds per call (0 to skip)")
     args = parser.parse_args()
     regions = ALL_REGIONS[: args.regions]
+    global MOTO_PID
     proc, url = start_moto()
+    MOTO_PID = proc.pid
     try:
         t0 = time.perf_counter()
         members = build_org(url, args.accounts, regions, args.resources)
@@ -155,11 +175,12 @@ def main() -> None:
         proc.wait(10)
     print(f"estate: {args.accounts} accounts x {len(regions)} regions x {args.resources} EBS volumes; "
           f"setup {setup_s:.0f}s; {args.workers} workers; {os.cpu_count()} CPUs")
-    print("| latency/call | run | resources | wall | API calls | calls per account x region |")
-    print("|---|---|---|---|---|---|")
+    print("| latency/call | run | resources | wall | API calls | calls per account x region | drtool CPU | moto CPU |")
+    print("|---|---|---|---|---|---|---|---|")
     for latency, name, r in rows:
         per = r["api_calls"] / (r["accounts"] * r["regions"])
-        print(f"| {latency * 1000:.0f} ms | {name} | {r['resources']} | {r['wall_s']:.2f}s | {r['api_calls']} | {per:.1f} |")
+        print(f"| {latency * 1000:.0f} ms | {name} | {r['resources']} | {r['wall_s']:.2f}s | {r['api_calls']} | {per:.1f} "
+              f"| {r['drtool_cpu_s']:.2f}s | {r['moto_cpu_s']}s |")
     for latency in sorted({0.0, args.latency}):
         one = next(r for lat, n, r in rows if lat == latency and n.startswith("1 account x 1 "))
         fleet = [r for lat, _n, r in rows if lat == latency][-1]

@@ -267,7 +267,8 @@ class DrillRun:
             disruption=self.drill.scenario.disruption or infer_disruption(self.drill.scenario.name),
             mode=self.opts.mode, service=doc.service.model_dump(), tool_version=__version__,
             objectives={"rto_s": self.drill.objectives.rto, "rpo_s": self.drill.objectives.rpo},
-            account_ids=[self.plan.account] if self.plan.account else list(doc.run.account_ids),
+            account_ids=list(dict.fromkeys([self.plan.account, *self.plan.accounts.values()])) if self.plan.account
+            else list(doc.run.account_ids),   # own first, then each named account the drill acts in
             regions=self.plan.regions, seed=self.plan.seed, schedule_every_s=doc.schedule.every if doc.schedule else None,
             drill_path=str(self.drill.path.resolve()), parameters=jsonable(self.drill.parameters),
             sources={"drill": {"path": str(self.drill.path.resolve()), "sha256": self.drill.sha256},

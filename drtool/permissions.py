@@ -64,6 +64,8 @@ def _steps(drill: Drill, account: str | None) -> list:
 
 def _entry_actions(drill: Drill, account: str | None, mutating_only: bool = False) -> set[str]:
     """IAM actions of the steps in `account`: each entry's, its undos' and its target type's."""
+    from drtool.aws.az_ids import IAM as AZ_IAM
+    from drtool.aws.az_ids import is_az_id
     from drtool.registry import TARGETS, UNDOS
 
     found: set[str] = set()
@@ -76,6 +78,8 @@ def _entry_actions(drill: Drill, account: str | None, mutating_only: bool = Fals
             found.update(UNDOS.get(name).iam)
         if not mutating_only and entry.target_type and step.targets is not None:
             found.update(TARGETS.get(entry.target_type).iam)
+            if any(is_az_id(az) for az in step.targets.azs):   # translated per account (drtool.aws.az_ids)
+                found.update(AZ_IAM)
     return found
 
 
@@ -106,7 +110,7 @@ def iam_actions_for(drill: Drill, account: str | None = ALL) -> list[str]:
         actions.update(STOP_CONDITION_ACTIONS)
     if account is None and len(drill.account_names()) > 1:
         actions.add("sts:AssumeRole")   # into each named account's role
-    actions.update(rpo_iam(drill.doc.rpo))
+    actions.update(rpo_iam(drill.doc.rpo, account))
     if drill.doc.posture is not None and drill.doc.posture.backups is not None:
         from drtool.backups.inventory import CHECK_IAM
 
@@ -115,8 +119,11 @@ def iam_actions_for(drill: Drill, account: str | None = ALL) -> list[str]:
 
 
 def _account_actions(drill: Drill, account: str | None) -> list[str]:
-    """The actions of the steps (and stop conditions) that act in one named account."""
+    """The actions of the steps, stop conditions and RPO sources that act in one named account."""
+    from drtool.rpo import rpo_iam
+
     actions = set(BASE_ACTIONS) | _entry_actions(drill, account) | _around(drill, account)
+    actions.update(rpo_iam(drill.doc.rpo, account))
     if any(getattr(c, "account", None) == account for c in drill.doc.guardrails.stop_conditions):
         actions.update(STOP_CONDITION_ACTIONS)
     return sorted(actions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 
 class SelectCount(BaseModel):
@@ -34,6 +34,8 @@ class TargetSelector(BaseModel):
     vpc: str | None = None
     subnets: list[str] | None = None
     select: Literal["all"] | SelectCount | SelectPercent = "all"
+    # zone name -> the AZ ID the document gave, once `with_zone_names` translated it
+    _az_ids: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("select", mode="before")
     @classmethod
@@ -71,6 +73,13 @@ class TargetSelector(BaseModel):
             return []
         return [self.az] if isinstance(self.az, str) else list(self.az)
 
+    def with_zone_names(self, zones: list[tuple[str, str | None]]) -> TargetSelector:
+        """A copy whose `az` holds zone names, given (name, AZ ID or None) per zone; `describe`
+        still names the AZ IDs the document gave, next to the names they resolved to."""
+        copy = self.model_copy(update={"az": [name for name, _ in zones]})
+        copy._az_ids = {name: zone_id for name, zone_id in zones if zone_id}
+        return copy
+
     def describe(self) -> str:
         """The selector in words, for `selected_by`."""
         parts = []
@@ -79,7 +88,8 @@ class TargetSelector(BaseModel):
         if self.tags:
             parts.append("tags " + ",".join(f"{k}={v}" for k, v in self.tags.items()))
         if self.az:
-            parts.append(f"az={','.join(self.azs)}")
+            parts.append("az=" + ",".join(f"{self._az_ids[a]} ({a})" if a in self._az_ids else a
+                                          for a in self.azs))
         if self.group:
             parts.append(f"group={self.group}")
         if self.vpc:

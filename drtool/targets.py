@@ -37,9 +37,15 @@ def select(resources: list[Resource], selector: TargetSelector, rng: random.Rand
 def resolve(ctx: StepContext, target_type: str, selector: TargetSelector, rng: random.Random) -> list[Resource]:
     """Resolve `selector` with the registered target type (read-only), then apply `select`.
 
-    Targets live in `selector.region or ctx.region`; a resolver that strays is a bug.
+    Targets live in `selector.region or ctx.region`; a resolver that strays is a bug. AZ IDs
+    in `az` are translated to the acting account's zone names first.
     """
     region = selector.region or ctx.region
+    if selector.azs:   # AZ IDs and letters -> this account's zone names (drtool.aws.az_ids)
+        from drtool.aws.az_ids import resolve_az
+
+        zones = [resolve_az(ctx, az, region) for az in selector.azs]
+        selector = selector.with_zone_names([(z.name, z.zone_id) for z in zones])
     found = TARGETS.get(target_type).func(ctx, selector)
     stray = sorted(r.id for r in found if r.region != region)
     if stray:

@@ -24,7 +24,8 @@ from drtool.timing import rfc3339, to_epoch
 
 class Ec2RestoreVolumeParams(Params):
     volume: str = Field(description="volume whose snapshot is restored")
-    az: str | None = Field(default=None, description="availability zone (default: the source volume's)")
+    az: str | None = Field(default=None, description="availability zone, by name or AZ ID (default: the source "
+                                                     "volume's)")
     snapshot: str | None = Field(default=None, description="snapshot id (default: newest completed)")
     volume_type: str | None = None
 
@@ -42,9 +43,11 @@ def _ebs_snapshot(client: Any, params: Ec2RestoreVolumeParams) -> dict[str, Any]
     return snap
 
 
-def _az(client: Any, params: Ec2RestoreVolumeParams) -> str:
-    if params.az:
-        return params.az
+def _az(ctx: StepContext, client: Any, params: Ec2RestoreVolumeParams, region: str) -> str:
+    if params.az:   # a name, or an AZ ID resolved in this account (drtool.aws.az_ids)
+        from drtool.aws.az_ids import resolve_az
+
+        return resolve_az(ctx, params.az, region).name
     try:
         return client.describe_volumes(VolumeIds=[params.volume])["Volumes"][0]["AvailabilityZone"]
     except Exception as exc:  # the source volume may be the very thing that was lost
@@ -62,7 +65,7 @@ def ec2_restore_volume(ctx: StepContext, params: Ec2RestoreVolumeParams, targets
     region = step_region(ctx, params)
     client = ctx.client("ec2", region)
     snap = _ebs_snapshot(client, params)
-    az = _az(client, params)
+    az = _az(ctx, client, params, region)
     kwargs: dict[str, Any] = {"SnapshotId": snap["SnapshotId"], "AvailabilityZone": az, "TagSpecifications": [
         {"ResourceType": "volume", "Tags": run_tags(ctx, **{RESTORED_FROM_TAG: params.volume})}]}
     if params.volume_type:

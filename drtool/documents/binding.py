@@ -86,8 +86,10 @@ class Drill:
         return {name: AccountRole(a.role_arn, a.external_id) for name, a in self.doc.aws.accounts.items()}
 
     def account_names(self) -> list[str | None]:
-        """None (the drill's own account) and every named account a step or stop condition uses."""
+        """None (the drill's own account) and every named account a step, stop condition or
+        RPO source uses."""
         used: set[str] = {s.account for s in self.all_steps() if s.account}
+        used |= self.doc.rpo.accounts() if self.doc.rpo else set()
         used |= {str(c.account) for c in self.doc.guardrails.stop_conditions if getattr(c, "account", None)}
         return [None, *sorted(used)]
 

@@ -294,6 +294,10 @@ class DrillDoc(Strict):
                 known = ", ".join(sorted(self.aws.accounts)) or "none"
                 raise ValueError(f"stop condition {condition.alarm}: account {condition.account!r} is not under "
                                  f"aws.accounts (known: {known})")
+        for account in sorted(self.rpo.accounts() if self.rpo else ()):
+            if account not in self.aws.accounts:
+                known = ", ".join(sorted(self.aws.accounts)) or "none"
+                raise ValueError(f"rpo: account {account!r} is not under aws.accounts (known: {known})")
         return self
 
 

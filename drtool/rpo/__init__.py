@@ -51,27 +51,30 @@ __all__ = ["CanaryConfig", "CanaryMeter", "CanaryStore", "DynamoDbCanaryConfig",
 
 def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
     """Meters for every configured source, in config order: canaries (S3, DynamoDB), then
-    recovery point, then replication lag (RDS, S3)."""
+    recovery point, then replication lag (RDS, S3). A source with `account:` gets a context
+    acting in that named account (its writes, reads and canary undo go through its role)."""
     if config is None:
         return []
-    meter_ctx: Callable[[str], Any] = lambda label: dataclasses.replace(ctx, step=label)  # noqa: E731
+    meter_ctx: Callable[[str, str | None], Any] = \
+        lambda label, account: dataclasses.replace(ctx, step=label, account=account)  # noqa: E731
     meters: list[RpoMeter] = []
     if config.canary:
         if config.canary.s3:
-            c = meter_ctx("rpo.canary.s3")
+            c = meter_ctx("rpo.canary.s3", config.canary.s3.account)
             meters.append(CanaryMeter(c, S3CanaryStore(c, config.canary.s3), config.canary.interval))
         if config.canary.dynamodb:
-            c = meter_ctx("rpo.canary.dynamodb")
+            c = meter_ctx("rpo.canary.dynamodb", config.canary.dynamodb.account)
             meters.append(CanaryMeter(c, DynamoDbCanaryStore(c, config.canary.dynamodb), config.canary.interval))
     if config.recovery_point:
-        meters.append(RecoveryPointMeter(meter_ctx("rpo.recovery-point"), config.recovery_point))
+        meters.append(RecoveryPointMeter(meter_ctx("rpo.recovery-point", config.recovery_point.account),
+                                         config.recovery_point))
     lag = config.replication_lag
     if lag:
         if lag.rds_replica:
-            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.rds"), "rds", lag.rds_replica,
-                                              lag.rds_region or lag.region or ctx.region, lag))
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.rds", lag.account), "rds",
+                                              lag.rds_replica, lag.rds_region or lag.region or ctx.region, lag))
         if lag.s3_bucket:
-            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.s3"), "s3", lag.s3_bucket,
+            meters.append(ReplicationLagMeter(meter_ctx("rpo.replication-lag.s3", lag.account), "s3", lag.s3_bucket,
                                               lag.s3_region or lag.region or ctx.region, lag))
     return meters
 
@@ -93,27 +96,30 @@ def source_names(config: RpoConfig | None) -> list[str]:
     return names
 
 
-def rpo_iam(config: RpoConfig | None) -> list[str]:
-    """IAM actions the configured meters need (for `drtool permissions`)."""
+def rpo_iam(config: RpoConfig | None, account: str | None = "*") -> list[str]:
+    """IAM actions the configured meters need (for `drtool permissions`): all of them for
+    "*", else only those of the sources read in `account` (None: the drill's own)."""
     if config is None:
         return []
     actions: set[str] = set()
-    if config.canary and config.canary.s3:
-        actions |= {"s3:PutObject", "s3:PutObjectTagging", "s3:ListBucket", "s3:GetObject",
-                    "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
-    if config.canary and config.canary.dynamodb:
-        actions |= {"dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
-                    "dynamodb:BatchWriteItem"}
-    if config.recovery_point:
-        service = config.recovery_point.resource_arn.split(":")[2] if config.recovery_point.resource_arn.count(":") > 2 else ""
-        if config.recovery_point.aws_backup:
-            actions.add("backup:ListRecoveryPointsByResource")
-        actions |= {"rds": {"rds:DescribeDBSnapshots", "rds:DescribeDBInstances", "rds:DescribeDBClusterSnapshots",
-                            "rds:DescribeDBClusters"},
-                    "dynamodb": {"dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups"},
-                    "ec2": {"ec2:DescribeSnapshots"}}.get(service, set())
-    if config.replication_lag:
-        actions.add("cloudwatch:GetMetricStatistics")
-        if config.replication_lag.s3_bucket:
-            actions.add("s3:GetReplicationConfiguration")
+    for name, cfg in config.sources():
+        if account == "*" or cfg.account == account:
+            actions |= _source_iam(name, cfg)
     return sorted(actions)
+
+
+def _source_iam(name: str, cfg: Any) -> set[str]:
+    if name == "canary.s3":
+        return {"s3:PutObject", "s3:PutObjectTagging", "s3:ListBucket", "s3:GetObject",
+                "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    if name == "canary.dynamodb":
+        return {"dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem"}
+    if name == "recovery-point":
+        service = cfg.resource_arn.split(":")[2] if cfg.resource_arn.count(":") > 2 else ""
+        backup = {"backup:ListRecoveryPointsByResource"} if cfg.aws_backup else set()
+        return backup | {"rds": {"rds:DescribeDBSnapshots", "rds:DescribeDBInstances",
+                                 "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters"},
+                         "dynamodb": {"dynamodb:ListBackups", "dynamodb:DescribeContinuousBackups"},
+                         "ec2": {"ec2:DescribeSnapshots"}}.get(service, set())
+    return {"cloudwatch:GetMetricStatistics", *(["s3:GetReplicationConfiguration"] if cfg.s3_bucket else [])}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -14,12 +14,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A name under the drill's `aws.accounts` (same form as documents.models.Name): the source is
+# read (and its canaries written and removed) through that account's role.
+AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128, description=(
+    "read this source in that account: a name under the drill's `aws.accounts` (default: the drill's own)"))]
+
+
 class S3CanaryConfig(_Strict):
     bucket: str
     region: str | None = None
     replica_bucket: str
     replica_region: str | None = None
     prefix: str = "drtool-canary/"
+    account: AccountName | None = None
 
 
 class DynamoDbCanaryConfig(_Strict):
@@ -28,6 +35,7 @@ class DynamoDbCanaryConfig(_Strict):
     replica_table: str | None = Field(default=None, description="defaults to the same table name (global table replica)")
     replica_region: str
     key: str = Field(default="pk", description="partition key attribute name of the table")
+    account: AccountName | None = None
 
 
 class CanaryConfig(_Strict):
@@ -52,6 +60,7 @@ class RecoveryPointConfig(_Strict):
     region: str | None = None
     aws_backup: bool = Field(default=True, description="also read AWS Backup's recovery points of the resource "
                              "(backup:ListRecoveryPointsByResource); EFS has no others")
+    account: AccountName | None = None
 
 
 class ReplicationLagConfig(_Strict):
@@ -62,6 +71,7 @@ class ReplicationLagConfig(_Strict):
     rds_region: str | None = Field(default=None, description="region of the replica (default: region)")
     s3_region: str | None = Field(default=None, description="region of the source bucket (default: region)")
     lookback: float = Field(default=300.0, gt=0, description="how far before the fault to look for a datapoint")
+    account: AccountName | None = None
 
     _lookback = field_validator("lookback", mode="before")(lambda v: parse_duration(v))
 
@@ -76,6 +86,23 @@ class RpoConfig(_Strict):
     canary: CanaryConfig | None = None
     recovery_point: RecoveryPointConfig | None = None
     replication_lag: ReplicationLagConfig | None = None
+
+    def sources(self) -> list[tuple[str, S3CanaryConfig | DynamoDbCanaryConfig | RecoveryPointConfig
+                                    | ReplicationLagConfig]]:
+        """(source name, its config) for every configured source, in measuring order."""
+        found: list[tuple[str, Any]] = []
+        if self.canary:
+            found += [(f"canary.{kind}", cfg) for kind, cfg in (("s3", self.canary.s3),
+                                                                 ("dynamodb", self.canary.dynamodb)) if cfg]
+        if self.recovery_point:
+            found.append(("recovery-point", self.recovery_point))
+        if self.replication_lag:
+            found.append(("replication-lag", self.replication_lag))
+        return found
+
+    def accounts(self) -> set[str]:
+        """The named accounts (`aws.accounts`) the sources are read in."""
+        return {cfg.account for _, cfg in self.sources() if cfg.account}
 
 
 @dataclass

@@ -95,19 +95,6 @@ def answer(zone_id: str, account: str) -> list[str]:
     return [r["Value"] for rs in sets if rs["Name"] == "www.example.test." for r in rs["ResourceRecords"]]
 
 
-@pytest.fixture
-def estate(aws) -> dict[str, Any]:
-    ec2 = client_in(WORKLOAD, "ec2")
-    fleet = [i["InstanceId"] for i in ec2.run_instances(
-        ImageId="ami-12345678", MinCount=2, MaxCount=2,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "app", "Value": "web"}]}])["Instances"]]
-    r53 = client_in(NETWORKING, "route53")
-    zone = r53.create_hosted_zone(Name="example.test", CallerReference="net")["HostedZone"]["Id"]
-    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": "www.example.test.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.1.1"}]}}]})
-    return {"fleet": fleet, "zone": zone}
-
-
 def states(ids: list[str]) -> set[str]:
     found = client_in(WORKLOAD, "ec2").describe_instances(InstanceIds=ids)["Reservations"]
     return {i["State"]["Name"] for r in found for i in r["Instances"]}
