@@ -110,9 +110,9 @@ class Sandbox:
         self._werkzeug_level = werkzeug.level
         werkzeug.setLevel(logging.CRITICAL)
 
-        from drtool.sandbox import moto_internals as mi
         from drtool.sandbox.fakes.rest_json import RestJsonFake
         from drtool.sandbox.http_endpoints import Endpoints
+        from drtool.sandbox.moto_adapter import patches
         from drtool.sandbox.provision import Provisioner
         from drtool.sandbox.server import locked_server, reset_moto
         from drtool.sandbox.simulator import Simulator
@@ -127,7 +127,7 @@ class Sandbox:
         self._server.fakes.mount(RestJsonFake("fis", self._fis))
         with self._lock:
             reset_moto()
-            mi.install_patches(self.estate.account, list(self.estate.regions))
+            patches.install_patches(self.estate.account, list(self.estate.regions))
         from drtool.sandbox.fakes import arc_http, arc_state
 
         self._arc = arc_state.ArcFake(self.estate.account, self._url)
@@ -137,7 +137,7 @@ class Sandbox:
             self._arc.associate(check, control)
         hosts = {dns: region for dns, region in self._provisioned.load_balancer_regions.items()}
         subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
-        self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
+        self._simulator = Simulator(self.estate, self._lock, self._loopback(), hosts, subnets)
         self._simulator.start()
         from drtool.sandbox.fakes.fis_state import Ticker
 
@@ -151,7 +151,7 @@ class Sandbox:
         simulator."""
         import urllib.request
 
-        from drtool.sandbox import moto_internals as mi
+        from drtool.sandbox.moto_adapter import patches
         from drtool.sandbox.provision import Provisioner
         from drtool.sandbox.simulator import Simulator
 
@@ -162,8 +162,8 @@ class Sandbox:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
             response.read()
         with self._lock:
-            mi.uninstall_patches()
-            mi.install_patches(self.estate.account, list(self.estate.regions))
+            patches.uninstall_patches()
+            patches.install_patches(self.estate.account, list(self.estate.regions))
         if self._backup is not None:
             self._backup.clear()
         arc = self._arc
@@ -175,7 +175,7 @@ class Sandbox:
             arc.associate(check, control)
         hosts = dict(self._provisioned.load_balancer_regions)
         subnets = {r: set(by_az.values()) for r, by_az in self._provisioned.subnets.items()}
-        self._simulator = Simulator(self.estate, self._lock, hosts, subnets)
+        self._simulator = Simulator(self.estate, self._lock, self._loopback(), hosts, subnets)
         self._simulator.start()
 
     def stop(self) -> None:
@@ -192,13 +192,13 @@ class Sandbox:
             self._server.stop()
         self._simulator = self._http = self._server = None
         if _active is self:
-            from drtool.sandbox import moto_internals as mi
             from drtool.sandbox.fakes import arc_http
+            from drtool.sandbox.moto_adapter import patches
 
             arc_http.unmount()
 
             with self._lock:
-                mi.uninstall_patches()
+                patches.uninstall_patches()
             if self._werkzeug_level is not None:
                 logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
             with _ACTIVE_GUARD:
@@ -314,6 +314,13 @@ class Sandbox:
 
         return FakeFis(SystemClock(), self.estate.account, NativeFaults(self.client, replicator))
 
+    def _loopback(self) -> Any:
+        """Clients for the simulator: the server's app answers them in the simulator's thread."""
+        from drtool.sandbox.loopback import Loopback
+
+        assert self._server is not None and self._url is not None
+        return Loopback(self._server.fakes, self._url, self.estate.primary_region)
+
     def _native_client(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._native_clients:
@@ -324,6 +331,6 @@ class Sandbox:
 
 
 def _mark_native(request: Any, **_: Any) -> None:
-    from drtool.sandbox.moto_internals import NATIVE_HEADER
+    from drtool.sandbox.moto_adapter.patches import NATIVE_HEADER
 
     request.headers[NATIVE_HEADER] = "1"

@@ -7,6 +7,9 @@ HTTPCode_5XX_Count` (1 when the request failed, else 0) with `Endpoint=global` a
 on it, plus `AWS/RDS ReplicaLag` for live read replicas. It then evaluates every metric
 alarm of the sandbox's regions from the stored datapoints (M of N periods, statistic,
 comparison, TreatMissingData) and sets the alarm's state when the evaluation changes.
+
+Metrics and states are written through the API (PutMetricData, SetAlarmState); alarms and
+datapoints are read from moto every evaluation (`moto_adapter.dns_alarm_state`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.estate import Estate
+from drtool.sandbox.loopback import ClientFactory
+from drtool.sandbox.moto_adapter import dns_alarm_state as mi
 
 METRIC_NAMESPACE = "drtool/sandbox"
 METRIC_NAME = "HTTPCode_5XX_Count"
@@ -54,8 +58,9 @@ def evaluate(alarm: mi.Alarm, points: list[tuple[float, float]], wall: float) ->
 
 
 class Alarms:
-    def __init__(self, estate: Estate) -> None:
+    def __init__(self, estate: Estate, clients: ClientFactory) -> None:
         self.estate = estate
+        self.clients = clients
         self.account = estate.account
         self.regions = list(estate.regions)
         self.interval = estate.behaviour.metric_interval
@@ -71,16 +76,21 @@ class Alarms:
             return
         self._next = wall + self.interval
         failed = client_region is None or not serving.get(client_region, False)
+        batches: dict[tuple[str, str], list[dict[str, object]]] = {}
         for region, endpoint in self.samples:
             if endpoint == "global":
                 value = 1.0 if failed else 0.0
             else:
                 value = 1.0 if failed and client_region == endpoint else 0.0
-            mi.put_metric(self.account, region, METRIC_NAMESPACE, METRIC_NAME, {"Endpoint": endpoint}, value)
+            batches.setdefault((region, METRIC_NAMESPACE), []).append(
+                _datum(METRIC_NAME, {"Endpoint": endpoint}, value, "Count"))
+        for (region, namespace), data in batches.items():
+            self.clients("cloudwatch", region).put_metric_data(Namespace=namespace, MetricData=data)
         for db in self.replicas:
             if db.name in replicas_live:
-                mi.put_metric(self.account, db.region, "AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": db.name},
-                              self.estate.behaviour.rds_replica_lag, unit="Seconds")
+                mi.publish_service_metric(self.account, db.region, "AWS/RDS", "ReplicaLag",
+                                          {"DBInstanceIdentifier": db.name},
+                                          self.estate.behaviour.rds_replica_lag, "Seconds")
         self._count += 1
         for region in self.regions:
             if self._count % 120 == 0:
@@ -96,8 +106,15 @@ class Alarms:
             state = evaluate(alarm, points, wall)
             key = (region, alarm.name)
             if self._last.get(key) != state and (key in self._last or state != alarm.state):
-                mi.set_alarm_state(self.account, region, alarm.name, state,
-                                   f"Threshold {'crossed' if state == 'ALARM' else 'not crossed'}: "
-                                   f"{alarm.statistic or 'Sum'} of {alarm.metric_name} "
-                                   f"over {alarm.evaluation_periods} x {alarm.period}s (drtool sandbox)")
+                reason = (f"Threshold {'crossed' if state == 'ALARM' else 'not crossed'}: "
+                          f"{alarm.statistic or 'Sum'} of {alarm.metric_name} "
+                          f"over {alarm.evaluation_periods} x {alarm.period}s (drtool sandbox)")
+                self.clients("cloudwatch", region).set_alarm_state(AlarmName=alarm.name, StateValue=state,
+                                                                   StateReason=reason)
             self._last[key] = state
+
+
+def _datum(name: str, dimensions: dict[str, str], value: float, unit: str) -> dict[str, object]:
+    """One PutMetricData datum, timestamped by CloudWatch on arrival."""
+    return {"MetricName": name, "Value": value, "Unit": unit,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]}

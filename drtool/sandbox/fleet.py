@@ -17,7 +17,9 @@ Timings come from the estate's behaviour, whose defaults are AWS's documented de
   `initial`) for the group's delay (launch + interval x healthy threshold), then turn
   InService and healthy.
 
-moto itself never launches for the sandbox's groups (see `moto_internals.install_patches`).
+moto itself never launches for the sandbox's groups (see `moto_adapter.patches`). State is
+read from moto (`moto_adapter.fleet_state`, every tick); changes go through the API where
+AWS has one: SetInstanceHealth, RegisterTargets, DeregisterTargets, TerminateInstances.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.estate import GroupTruth, Truth
+from drtool.sandbox.loopback import ClientFactory
+from drtool.sandbox.moto_adapter import fleet_state as mi
+from drtool.sandbox.moto_adapter import patches
 
 INITIAL = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
 UNHEALTHY = ("unhealthy", "Target.Timeout", "Request timed out")
@@ -43,8 +47,9 @@ class _GroupBook:
 class Fleet:
     """Auto Scaling groups and target groups of the sandbox's regions."""
 
-    def __init__(self, account: str, regions: list[str], truth: Truth) -> None:
+    def __init__(self, account: str, regions: list[str], truth: Truth, clients: ClientFactory) -> None:
         self.account = account
+        self.clients = clients                        # (service, region) -> boto3 client on the sandbox
         self.regions = regions
         self.truth = truth
         self.ready_at: dict[str, float] = {}          # instance id -> when it turns healthy
@@ -62,7 +67,7 @@ class Fleet:
             reach = reachable.get(region, {})
             for group in mi.auto_scaling_groups(self.account, region):
                 self._reconcile(region, group, now, reach, warm)
-                mi.sync_group_targets(self.account, region, group.name)
+                self._sync_targets(region, group)
             for name, arn in mi.target_group_arns(self.account, region).items():
                 ids = mi.target_ids(self.account, region, arn)
                 states = mi.instance_states(self.account, region, ids)
@@ -79,7 +84,7 @@ class Fleet:
                         count += 1
                 overrides[arn] = per
                 healthy[(region, name)] = count
-        mi.set_target_health(overrides)
+        patches.set_target_health(overrides)
         return healthy
 
     def _target_healthy(self, instance_id: str, passing: bool, now: float) -> bool:
@@ -111,20 +116,20 @@ class Fleet:
         live: list[mi.Member] = []
         for member in group.members:
             if member.lifecycle == mi.PENDING and self.ready_at.get(member.instance_id, 0.0) <= now:
-                mi.set_member(self.account, region, group.name, member.instance_id, lifecycle=mi.IN_SERVICE)
+                mi.set_lifecycle(self.account, region, group.name, member.instance_id, mi.IN_SERVICE)
                 self.ready_at.pop(member.instance_id, None)
                 self.in_service_at[member.instance_id] = now
             failed = self._failed(group, member, now)
             if failed and (usable or member.state == "terminated"):
-                mi.remove_member(self.account, region, group.name, member.instance_id)
+                self._remove(region, group, member.instance_id)
                 self._forget(member.instance_id)
                 book.owed += 1
                 continue
             if failed and member.health != "Unhealthy":
-                mi.set_member(self.account, region, group.name, member.instance_id, health="Unhealthy")
+                self._set_health(region, member.instance_id, "Unhealthy")
                 self.marked_unhealthy.add(member.instance_id)
             elif not failed and member.instance_id in self.marked_unhealthy:
-                mi.set_member(self.account, region, group.name, member.instance_id, health="Healthy")
+                self._set_health(region, member.instance_id, "Healthy")
                 self.marked_unhealthy.discard(member.instance_id)
             live.append(member)
         live = self._scale_in(region, group, live)
@@ -135,6 +140,42 @@ class Fleet:
             deficit = 0
         book.owed = min(book.owed, max(0, deficit))
         book.known = {m.instance_id for m in live} | set(launched)
+
+    def _set_health(self, region: str, instance_id: str, health: str) -> None:
+        """SetInstanceHealth: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html"""
+        self.clients("autoscaling", region).set_instance_health(InstanceId=instance_id, HealthStatus=health,
+                                                                ShouldRespectGracePeriod=False)
+
+    def _remove(self, region: str, group: mi.Group, instance_id: str) -> None:
+        """What Auto Scaling does to an unhealthy or surplus member: deregister it from the
+        group's target groups, terminate it ("Replace unhealthy instances",
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/replace-unhealthy-instance.html).
+        TerminateInstances takes it out of the group in moto, as in AWS; a member whose
+        instance is already terminated is dropped from the group directly."""
+        elb = self.clients("elbv2", region)
+        for arn in group.target_group_arns:
+            if instance_id in mi.target_ids(self.account, region, arn):
+                elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": instance_id}])
+        state = mi.instance_states(self.account, region, [instance_id]).get(instance_id, ("terminated", None))[0]
+        if state != "terminated":
+            self.clients("ec2", region).terminate_instances(InstanceIds=[instance_id])
+        mi.forget_member(self.account, region, group.name, instance_id)
+
+    def _sync_targets(self, region: str, group: mi.Group) -> None:
+        """Register the group's running members in its target groups (RegisterTargets);
+        deregister targets whose instance is gone or terminated (DeregisterTargets)."""
+        running = mi.running_members(self.account, region, group.name)
+        elb = self.clients("elbv2", region)
+        for arn in group.target_group_arns:
+            registered = mi.target_ids(self.account, region, arn)
+            missing = [{"Id": i} for i in running if i not in registered]
+            if missing:
+                elb.register_targets(TargetGroupArn=arn, Targets=missing)
+            instances = [i for i in registered if i.startswith("i-")]
+            states = mi.instance_states(self.account, region, instances)
+            gone = [{"Id": i} for i in instances if states.get(i, ("terminated",))[0] == "terminated"]
+            if gone:
+                elb.deregister_targets(TargetGroupArn=arn, Targets=gone)
 
     def _forget(self, instance_id: str) -> None:
         for book in (self.ready_at, self.in_service_at, self._changing):
@@ -158,7 +199,7 @@ class Fleet:
             return live
         order = sorted(live, key=lambda m: (m.lifecycle != mi.PENDING, m.health == "Healthy"))
         for member in order[:surplus]:
-            mi.remove_member(self.account, region, group.name, member.instance_id)
+            self._remove(region, group, member.instance_id)
             self._forget(member.instance_id)
         gone = {m.instance_id for m in order[:surplus]}
         return [m for m in live if m.instance_id not in gone]
@@ -179,7 +220,7 @@ class Fleet:
             if delay > 0:
                 self.ready_at[instance_id] = now + delay
             else:
-                mi.set_member(self.account, region, group.name, instance_id, lifecycle=mi.IN_SERVICE)
+                mi.set_lifecycle(self.account, region, group.name, instance_id, mi.IN_SERVICE)
                 if not warm:
                     self.in_service_at[instance_id] = now
         book.owed = max(0, book.owed - count)

@@ -1,7 +1,7 @@
 """Create an estate through boto3 against the sandbox's moto server.
 
 Only public AWS calls here (what a user's IaC would do); the few things no API can do
-(backdating a backup) go through `moto_internals`. Auto Scaling groups are created with
+(backdating a backup, declaring a global table's replicas) go through `moto_adapter`. Auto Scaling groups are created with
 their real capacity; under the sandbox's patches moto launches nothing, and the simulator
 fills them (already healthy, at start-up).
 """
@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.estate import Estate
+from drtool.sandbox.moto_adapter import data_state, patches
 
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 IMAGE_ID = "ami-12c6146b"  # any id: moto does not validate AMIs by default
@@ -179,7 +179,7 @@ class Provisioner:
                     **({"StreamSpecification": stream} if region == table.region else {}))
             if table.replicas:
                 with self.lock:
-                    mi.declare_table_replicas(self.estate.account, table.name, [table.region, *table.replicas])
+                    patches.declare_table_replicas(self.estate.account, table.name, [table.region, *table.replicas])
 
     def _dns(self) -> None:
         dns = self.estate.dns
@@ -256,13 +256,13 @@ class Provisioner:
                 arn = self.client("dynamodb", region).create_backup(
                     TableName=backup.resource, BackupName=backup.name)["BackupDetails"]["BackupArn"]
                 with self.lock:
-                    mi.age_table_backup(self.estate.account, region, arn, backup.age)
+                    data_state.age_table_backup(self.estate.account, region, arn, backup.age)
             else:
                 self.client("rds", region).create_db_snapshot(DBSnapshotIdentifier=backup.name,
                                                               DBInstanceIdentifier=backup.resource,
                                                               Tags=self._tag_list())
                 with self.lock:
-                    mi.age_db_snapshot(self.estate.account, region, backup.name, backup.age)
+                    data_state.age_db_snapshot(self.estate.account, region, backup.name, backup.age)
 
 
 def isolated_session(region: str) -> Any:

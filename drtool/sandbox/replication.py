@@ -9,14 +9,21 @@ docs/sandbox-delays.md). `pause(bucket, until)` / `resume(bucket)` (the sandbox 
 replicates, as FIS documents ("objects written during the pause are replicated after").
 While the source region is cut off (all its subnets black-holed), writes in flight, and
 writes made meanwhile, are lost, as they would be when a region goes dark.
+
+The replicators read moto's state every tick (`moto_adapter.data_state`) and write the
+replicas through the API, as AWS's replication would: CopyObject of the source version
+(S3 replication copies the object's data and metadata, "What does Amazon S3 replicate?",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html),
+PutItem / DeleteItem of the stream record's image in each replica region.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.estate import Estate, Truth
+from drtool.sandbox.loopback import ClientFactory
+from drtool.sandbox.moto_adapter import data_state as mi
 
 
 @dataclass
@@ -32,9 +39,10 @@ class _S3Write:
 
 
 class S3Replicator:
-    def __init__(self, account: str, truth: Truth) -> None:
+    def __init__(self, account: str, truth: Truth, clients: ClientFactory) -> None:
         self.account = account
         self.truth = truth
+        self.clients = clients
         self.seen: set[tuple[str, str, str]] = set()
         self.in_flight: list[_S3Write] = []
         self.replicated = 0
@@ -108,11 +116,29 @@ class S3Replicator:
                     or (write.bucket in self.paused and not self._leaks(write, wall)):
                 waiting.append(write)
                 continue
-            copied = mi.copy_object_version(self.account, write.bucket, write.key, write.version_id, rule.destination)
+            copied = self._copy(write, rule.destination)
             if copied is not None:
                 self.seen.add((rule.destination, write.key, copied))
                 self.replicated += 1
         self.in_flight = waiting
+
+    def _copy(self, write: _S3Write, destination: str) -> str | None:
+        """CopyObject of the source version into `destination` (data, metadata and content
+        type come along); returns the new version id, None when either side is gone."""
+        region = mi.bucket_region(self.account, destination)
+        if region is None or mi.bucket_region(self.account, write.bucket) is None:
+            return None
+        from botocore.exceptions import ClientError
+
+        try:
+            out = self.clients("s3", region).copy_object(
+                Bucket=destination, Key=write.key, MetadataDirective="COPY",
+                CopySource={"Bucket": write.bucket, "Key": write.key, "VersionId": write.version_id})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket"):
+                return None
+            raise
+        return str(out.get("VersionId")) if out.get("VersionId") else None
 
     @staticmethod
     def _leaks(write: _S3Write, wall: float) -> bool:
@@ -132,8 +158,9 @@ class _TableWrite:
 class TableReplicator:
     """One-way: the table's home region to its replica regions, from the table's stream."""
 
-    def __init__(self, estate: Estate, truth: Truth) -> None:
+    def __init__(self, estate: Estate, truth: Truth, clients: ClientFactory) -> None:
         self.account = estate.account
+        self.clients = clients
         self.tables = [t for t in estate.tables if t.replicas]
         self.truth = truth
         self.after: dict[str, int | None] = {}
@@ -159,6 +186,21 @@ class TableReplicator:
                 waiting.append(write)
             else:
                 for region in write.replicas:
-                    mi.apply_stream_record(self.account, region, write.table, write.record)
+                    self._apply(region, write.table, write.record)
                 self.replicated += 1
         self.in_flight = waiting
+
+    def _apply(self, region: str, table: str, record: mi.StreamRecord) -> None:
+        """The change, in `region`'s copy of the table: DeleteItem for REMOVE, else PutItem of
+        the new image. A replica table that is gone is skipped."""
+        from botocore.exceptions import ClientError
+
+        ddb = self.clients("dynamodb", region)
+        try:
+            if record.event == "REMOVE":
+                ddb.delete_item(TableName=table, Key=record.keys)
+            elif record.new_image is not None:
+                ddb.put_item(TableName=table, Item=record.new_image)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise

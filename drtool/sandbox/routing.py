@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.fakes import arc_state
+from drtool.sandbox.moto_adapter import dns_alarm_state as mi
+from drtool.sandbox.moto_adapter import patches
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Routing:
                 # RECOVERY_CONTROL: healthy while the routing control is On (ARC developer guide,
                 # "Routing control health checks")
                 observed[check.check_id] = on
-        mi.set_health_check_health(observed)
+        patches.set_health_check_health(observed)
         region = self._answer_region(checks, observed) if self.record else None
         if not self._entries:
             self._entries.append((-math.inf, region))

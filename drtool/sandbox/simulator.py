@@ -1,7 +1,8 @@
 """The dynamics loop: one background thread that advances the estate every tick.
 
 It acts only through time and state, as AWS would: it reads moto's state (through
-`moto_internals`), and changes it when time says so: replacing instances, finishing
+`moto_adapter`, every tick), and changes it when time says so (through the AWS API where
+one exists, `drtool.sandbox.loopback`): replacing instances, finishing
 promotions, replicating writes, moving DNS, evaluating alarms. It never hears about what
 a drill does except by what that did to the state. Each step holds the sandbox lock
 (the moto server holds it per request too) and publishes an immutable `Snapshot` that
@@ -15,10 +16,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from drtool.sandbox import moto_internals as mi
 from drtool.sandbox.alarms import Alarms
 from drtool.sandbox.estate import Estate
 from drtool.sandbox.fleet import Fleet
+from drtool.sandbox.loopback import ClientFactory
+from drtool.sandbox.moto_adapter import data_state, patches
+from drtool.sandbox.moto_adapter import fleet_state as network
 from drtool.sandbox.replication import S3Replicator, TableReplicator
 from drtool.sandbox.routing import DnsHistory, Routing
 
@@ -27,7 +30,7 @@ log = logging.getLogger("drtool.sandbox")
 DENY_ALL_PROTOCOLS = frozenset({"-1", "all"})
 
 
-def subnet_reachable(rules: list[mi.AclRule] | None) -> bool:
+def subnet_reachable(rules: list[network.AclRule] | None) -> bool:
     """A subnet is down when its network ACL denies all inbound traffic: walking the inbound
     rules in order, a deny of 0.0.0.0/0 for all protocols (or the implicit final deny of an
     ACL with no rules) comes before any allow."""
@@ -62,20 +65,20 @@ class Snapshot:
 
 
 class Simulator:
-    def __init__(self, estate: Estate, lock: threading.RLock, hosts: dict[str, str] | None = None,
-                 subnets: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, estate: Estate, lock: threading.RLock, clients: ClientFactory,
+                 hosts: dict[str, str] | None = None, subnets: dict[str, set[str]] | None = None) -> None:
         self.estate = estate
         self.subnets = subnets or {}    # region -> the estate's subnets (a region is cut off when all are down)
         self.truth = estate.truth()
         self.lock = lock
         self.account = estate.account
         self.regions = list(estate.regions)
-        self.fleet = Fleet(self.account, self.regions, self.truth)
+        self.fleet = Fleet(self.account, self.regions, self.truth, clients)
         self.routing = Routing(self.account, estate.dns.global_record if estate.dns else None,
                                {**estate.endpoint_regions(), **(hosts or {})}, self.truth.dns_ttl)
-        self.s3 = S3Replicator(self.account, self.truth)
-        self.tables = TableReplicator(estate, self.truth)
-        self.alarms = Alarms(estate)
+        self.s3 = S3Replicator(self.account, self.truth, clients)
+        self.tables = TableReplicator(estate, self.truth, clients)
+        self.alarms = Alarms(estate, clients)
         self._checked: dict[str, tuple[bool, float | None]] = {}   # region -> (checker verdict, changing since)
         self.snapshot = Snapshot()
         self.errors: list[str] = []
@@ -149,19 +152,19 @@ class Simulator:
         return bool(own) and not any(own)
 
     def _reachability(self, region: str) -> dict[str, bool]:
-        rules = mi.subnet_ingress_rules(self.account, region)
-        return {subnet: subnet_reachable(rules.get(subnet)) for subnet in mi.subnet_azs(self.account, region)}
+        rules = network.subnet_ingress_rules(self.account, region)
+        return {subnet: subnet_reachable(rules.get(subnet)) for subnet in network.subnet_azs(self.account, region)}
 
-    def _databases(self, now: float) -> dict[str, dict[str, mi.Database]]:
-        for key, since in mi.busy_since().items():
+    def _databases(self, now: float) -> dict[str, dict[str, data_state.Database]]:
+        for key, since in patches.busy_since().items():
             delay = {"promote": self.truth.promotion_delay,
                      "failover": self.truth.failover_delay}.get(key[0], self.truth.restore_duration)
             if now - since >= delay:
-                mi.finish_busy(key)
-        return {r: mi.db_instances(self.account, r) for r in self.regions}
+                patches.finish_busy(key)
+        return {r: data_state.db_instances(self.account, r) for r in self.regions}
 
     def _region_state(self, region: str, healthy: dict[tuple[str, str], int],
-                      databases: dict[str, dict[str, mi.Database]], cut_off: set[str]) -> RegionState:
+                      databases: dict[str, dict[str, data_state.Database]], cut_off: set[str]) -> RegionState:
         needs = self.estate.regions[region].serves_with
         if region in cut_off:
             return RegionState(False, f"{region} is unreachable (every subnet is black-holed)")
