@@ -14,6 +14,7 @@ is AWS's own and is not recorded; any other endpoint is recorded on the run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import urllib.error
 import urllib.request
@@ -35,8 +36,10 @@ class Where:
     identified_by: str | None = None   # how a simulator was recognised
 
 
+@functools.cache
 def aws_suffixes() -> tuple[str, ...]:
-    """Every DNS suffix of AWS's partitions (botocore's endpoints data), longest first."""
+    """Every DNS suffix of AWS's partitions (botocore's endpoints data), longest first.
+    Read once per process: a new botocore session parses endpoints.json each time."""
     try:
         import botocore.session
 
@@ -66,7 +69,7 @@ def configured_endpoints(session: Any) -> list[str]:
         # creating a client makes no request; botocore resolves the configured endpoint (a broken
         # config raises: the variables below still count)
         with contextlib.suppress(Exception):
-            urls.append(str(base.client("sts", region_name=region, endpoint_url=explicit).meta.endpoint_url))
+            urls.append(str(_sts_client(session, base, region, explicit).meta.endpoint_url))
     urls += [v for k, v in sorted(os.environ.items()) if k.startswith("AWS_ENDPOINT_URL") and v]
     out: list[str] = []
     for url in urls:
@@ -74,6 +77,16 @@ def configured_endpoints(session: Any) -> list[str]:
         if url and not is_aws_endpoint(url) and url not in out:
             out.append(url)
     return out
+
+
+def _sts_client(session: Any, base: Any, region: str, explicit: str | None) -> Any:
+    """An STS client whose endpoint botocore resolved: the session's own cached one when it
+    acts with its base credentials in that region (the run asks STS who it is next), else
+    a throwaway client of the base session (no role assumed just to look)."""
+    if getattr(session, "_role_arn", True) is None and getattr(session, "_region", None) == region \
+            and callable(getattr(session, "client", None)):
+        return session.client("sts", region)
+    return base.client("sts", region_name=region, endpoint_url=explicit)
 
 
 def probe(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:

@@ -1,4 +1,11 @@
-"""The run journal: `journal.jsonl`, one JSON event per line, flushed and fsynced.
+"""The run journal: `journal.jsonl`, one JSON event per line, each flushed as written.
+
+Every record that protects or settles a change (`change.*`, `undo.*`, `follow_up`, run
+start and end, manual acknowledgements, errors) is also fsynced before `write` returns;
+pure observations (`OBSERVATIONS`: step boundaries, resolved targets, fault, impact,
+recovery, posture, RPO) are made durable by the next fsync (fsync covers the whole file)
+or on close. They survive a killed process either way (they are flushed to the OS); only
+an OS crash can lose the last observations, never an intent.
 
 The journal is the truth: the scorecard and `drtool rollback` are folded from it. A
 change is journaled as `change.intent` (with its undo) *before* the AWS call and as
@@ -17,7 +24,7 @@ Secrets: every string field is passed through `drtool.redact` before it is writt
 secret values given to the journal, URL userinfo and URL query values become `***`).
 
 Subscribers (`Journal.subscribe`, or `observing(...)` for every journal opened while it is
-active, e.g. inside `drtool rollback`) see each record dict once it is on disk, in seq
+active, e.g. inside `drtool rollback`) see each record dict once it is in the file, in seq
 order: the live view and `--events json` follow a drill this way. A subscriber that raises
 is dropped (and said once on stderr): it can never stop a drill or its rollback.
 """
@@ -41,6 +48,8 @@ JOURNAL_NAME = "journal.jsonl"
 GENESIS_PREFIX = "drtool.journal/v1 genesis "
 
 Subscriber = Callable[[dict[str, Any]], None]
+OBSERVATIONS = frozenset({"step.started", "step.finished", "targets.resolved", "fault", "impact", "recovered",
+                          "posture", "note", "rpo.measured", "workaround"})
 _OBSERVERS: list[Subscriber] = []     # subscribed to every Journal opened while `observing`
 
 
@@ -77,7 +86,7 @@ class Journal:
 
     def __init__(self, path: Path, clock: Clock,
                  mirror: Callable[[str], None] | None = None, secrets: Iterable[str] = ()) -> None:
-        """`mirror(line)` sees every line once it is on disk (e.g. a copy in the results
+        """`mirror(line)` sees every line once it is in the file (e.g. a copy in the results
         store, so a runner that dies with its disk still leaves its journal behind).
         `secrets` are values masked as `***` wherever they appear (see `add_secrets`)."""
         self.path = Path(path)
@@ -113,7 +122,7 @@ class Journal:
         remember(values)
 
     def subscribe(self, callback: Subscriber) -> None:
-        """Call `callback(record)` with every record written from now on, after its fsync."""
+        """Call `callback(record)` with every record written from now on, once it is in the file."""
         with self._lock:
             self._subscribers.append(callback)
 
@@ -145,7 +154,8 @@ class Journal:
             line = json.dumps(record, sort_keys=True, default=str)
             self._file.write(line + "\n")
             self._file.flush()
-            os.fsync(self._file.fileno())
+            if event not in OBSERVATIONS:
+                os.fsync(self._file.fileno())
             self._prev = line_digest(line)
             if self._mirror is not None:
                 self._mirror(line)
@@ -155,6 +165,8 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
                 self._file.close()
 
 

@@ -8,12 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 
 class SelectCount(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     count: int = Field(ge=1)
 
 
 class SelectPercent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     percent: float = Field(gt=0, le=100)
 
 
@@ -24,7 +24,7 @@ class TargetSelector(BaseModel):
     the pick uses the run's seed and is recorded in the journal and scorecard.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     region: str | None = None
     ids: list[str] | None = None

@@ -11,7 +11,7 @@ from drtool.durations import parse_duration
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # A name under the drill's `aws.accounts` (same form as documents.models.Name): the source is
