@@ -21,6 +21,7 @@ Writes bench/results/drill_overhead.json.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -167,6 +168,7 @@ def plain_drill(url: str, health: str) -> list[str]:
 
 
 def timed(run: Callable[[], list[str]]) -> tuple[float, float, list[str]]:
+    gc.collect()            # the other side's garbage is not this side's cost
     wall, cpu = time.perf_counter(), time.process_time()
     calls = run()
     return time.perf_counter() - wall, time.process_time() - cpu, calls

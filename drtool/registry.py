@@ -43,7 +43,7 @@ class Params(BaseModel):
     default region (`--region`, AWS_REGION) applies otherwise.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     region: str | None = None
 
