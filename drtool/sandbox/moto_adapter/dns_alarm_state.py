@@ -4,8 +4,9 @@ Reads stay internal for the tick's sake: each 50 ms step reads every health chec
 global record's record sets (ListHealthChecks, ListResourceRecordSets per zone), and each
 alarm evaluation every alarm and its datapoints (DescribeAlarms, GetMetricData per alarm
 and region). Alarm states and metrics are written through the API (`drtool.sandbox.alarms`).
-No AWS API deletes metric data (CloudWatch keeps it 15 months), so pruning the sandbox's own
-old datapoints, which keeps each evaluation cheap, stays here.
+No AWS API deletes metric data (CloudWatch keeps it up to 15 months, see retention in
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html),
+so pruning the sandbox's own old datapoints, which keeps each evaluation cheap, stays here.
 """
 
 from __future__ import annotations
