@@ -131,9 +131,16 @@ def spread(errors: list[float]) -> dict[str, float]:
             "max_abs_s": round(max(absolute), 3)}
 
 
-def row(what: str, runs: int, step: str, errors: list[float], goal: str) -> str:
+def inside(truths: list[float], estimates: list[float], half_widths: list[float]) -> str:
+    """How many truths lie in [estimate - half-width, estimate + half-width] (1 ms slack)."""
+    hits = sum(abs(t - e) <= h + 0.001 for t, e, h in zip(truths, estimates, half_widths, strict=True))
+    return f"{hits}/{len(truths)}"
+
+
+def row(what: str, runs: int, step: str, errors: list[float], goal: str, covered: str) -> str:
     s = spread(errors)
-    return f"| {what} | {runs} | {step} | {s['median_s']:+.3f} s | {s['p95_abs_s']:.3f} s | {s['max_abs_s']:.3f} s | {goal} |"
+    return (f"| {what} | {runs} | {step} | {s['median_s']:+.3f} s | {s['p95_abs_s']:.3f} s | {s['max_abs_s']:.3f} s "
+            f"| {goal} | {covered} |")
 
 
 def main() -> int:
@@ -142,23 +149,37 @@ def main() -> int:
     rows, results = [], {}
     if part in ("rto", "all"):
         FLEET.install()
-        rto_runs = []
+        rto_runs, rto_missing = [], []
         for i in range(n):
-            r = rto_run()
+            try:
+                r = rto_run()
+            except RuntimeError as exc:     # counted and said, never silently dropped
+                rto_missing.append(str(exc))
+                print(f"rto {i + 1}/{n}: {exc}", file=sys.stderr)
+                continue
             rto_runs.append(r)
-            print(f"rto {i + 1}/{n}: truth {r.truth_s:.3f} measured {r.measured_s:+.3f} estimate "
+            print(f"rto {i + 1}/{n}: truth {r.truth_s:.3f} measured {r.measured_s:.3f} estimate "
                   f"{r.estimate_s:.3f} ±{r.half_width_s:.3f}", file=sys.stderr)
         poll = max(r.poll_s for r in rto_runs)
         goal = f"≤ {poll / 2:g} s + one probe"
-        rows += [row("RTO `measured_s` (bound) − truth", n, f"poll {poll:g} s", [r.measured_s - r.truth_s for r in rto_runs], "—"),
-                 row("RTO `estimate_s` − truth", n, f"poll {poll:g} s", [r.estimate_s - r.truth_s for r in rto_runs], goal)]
-        results["rto"] = {"drill": RTO_DRILL.name, "runs": [asdict(r) for r in rto_runs],
+        step, truths = f"poll {poll:g} s", [r.truth_s for r in rto_runs]
+        covered = inside(truths, [r.estimate_s for r in rto_runs], [r.half_width_s for r in rto_runs])
+        rows += [row("RTO `measured_s` (bound) − truth", len(rto_runs), step,
+                     [r.measured_s - r.truth_s for r in rto_runs], "—", covered),
+                 row("RTO `estimate_s` − truth", len(rto_runs), step,
+                     [r.estimate_s - r.truth_s for r in rto_runs], goal, covered)]
+        results["rto"] = {"drill": RTO_DRILL.name, "runs": [asdict(r) for r in rto_runs], "unmeasured": rto_missing,
                           "half_width_median_s": statistics.median(r.half_width_s for r in rto_runs)}
     if part in ("rpo", "all"):
         REPLICA.install()
-        rpo_runs = []
+        rpo_runs, rpo_missing = [], []
         for i in range(n):
-            p = rpo_run()
+            try:
+                p = rpo_run()
+            except RuntimeError as exc:
+                rpo_missing.append(str(exc))
+                print(f"rpo {i + 1}/{n}: {exc}", file=sys.stderr)
+                continue
             rpo_runs.append(p)
             print(f"rpo {i + 1}/{n}: canary truth {p.canary_truth_s:.3f} data truth {p.data_truth_s:.3f} "
                   f"(±{p.truth_resolution_s:.3f}) measured {p.measured_s:.3f} estimate {p.estimate_s:.3f} "
@@ -166,15 +187,19 @@ def main() -> int:
         interval = max(p.interval_s for p in rpo_runs)
         goal = f"≤ {interval / 2:g} s + one write"
         step = f"canary {interval:g} s"
-        rows += [row("RPO `measured_s` − newest canary in the replica at the fault", n, step,
-                     [p.measured_s - p.canary_truth_s for p in rpo_runs], "0 + one write"),
-                 row("RPO `measured_s` (bound) − data truth", n, step, [p.measured_s - p.data_truth_s for p in rpo_runs], "—"),
-                 row("RPO `estimate_s` − data truth", n, step, [p.estimate_s - p.data_truth_s for p in rpo_runs], goal)]
-        results["rpo"] = {"drill": RPO_DRILL.name, "dense_period_s": DENSE_PERIOD_S,
+        covered = inside([p.data_truth_s for p in rpo_runs], [p.estimate_s for p in rpo_runs],
+                         [p.half_width_s for p in rpo_runs])
+        rows += [row("RPO `measured_s` − newest canary in the replica at the fault", len(rpo_runs), step,
+                     [p.measured_s - p.canary_truth_s for p in rpo_runs], "0 + one write", "—"),
+                 row("RPO `measured_s` (bound) − data truth", len(rpo_runs), step,
+                     [p.measured_s - p.data_truth_s for p in rpo_runs], "—", covered),
+                 row("RPO `estimate_s` − data truth", len(rpo_runs), step,
+                     [p.estimate_s - p.data_truth_s for p in rpo_runs], goal, covered)]
+        results["rpo"] = {"drill": RPO_DRILL.name, "dense_period_s": DENSE_PERIOD_S, "unmeasured": rpo_missing,
                           "truth_resolution_p95_s": p95([p.truth_resolution_s for p in rpo_runs]),
                           "runs": [asdict(p) for p in rpo_runs]}
-    print("| error | runs | step | median | \\|error\\| p95 | \\|error\\| max | goal (p95) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| error | runs | step | median | \\|error\\| p95 | \\|error\\| max | goal (p95) | truth in interval |")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
