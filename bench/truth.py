@@ -5,6 +5,7 @@
   fault from which the group is whole again (and stays so).
 - Replication: every object the simulated S3 replication copies into a replica bucket, with
   its write time in the primary (S3's own timestamp) and the instant it landed.
+- Probe latency: how long one check of a poll takes (the goal allows one).
 - A dense writer: the service's own writes (an object every `period`) to the primary
   bucket, so the true RPO is known between the canaries: fault - the newest such write in
   the replica at the fault (resolution: the writer's period).
@@ -51,6 +52,28 @@ class FleetTruth:
         if last_short is None or last_short + 1 >= len(after):
             return None
         return after[last_short + 1][0] - fault_at
+
+
+@dataclass
+class ProbeLatency:
+    """Seconds per check of every steady-state/verify poll (the poll's duration / its checks)."""
+
+    per_check_s: list[float] = field(default_factory=list)
+
+    def install(self) -> None:
+        from drtool import watch
+
+        original, record = watch.poll_checks, self.per_check_s
+
+        def poll_checks(run: Any, steps: list[Any], last: dict[str, Any]) -> bool:
+            started = time.perf_counter()
+            try:
+                return original(run, steps, last)
+            finally:
+                if steps:
+                    record.append((time.perf_counter() - started) / len(steps))
+
+        watch.poll_checks = poll_checks  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
