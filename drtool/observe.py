@@ -10,8 +10,9 @@ recovered:
   `impact_within` of the fault means the fault was never observed and no RTO is claimed.
 - `recovered_at`: the first instant from which every check passed and kept passing for
   `stable_for`. It is the first passing *poll*, an upper bound: the true recovery lies
-  within `resolution` before it (the gap to the previous, failing poll), so a reported
-  RTO never flatters the service. A check that flaps back to failing restarts the wait, so a single lucky
+  within `resolution` before it (the gap to the last poll at which a check was seen
+  failing; a poll while the runbook runs evaluates only the steady state, so verify
+  unknown is no failure), so a reported RTO never flatters the service. A check that flaps back to failing restarts the wait, so a single lucky
   poll cannot end the clock early.
 """
 
@@ -33,17 +34,18 @@ class RecoveryObserver:
     stable_for: float = 0.0
     impact_at: float | None = None
     passing_since: float | None = None
-    last_poll: float | None = None        # the poll before this one (the fault, at first)
+    last_failed: float | None = None      # the last poll at which a check was seen failing
     resolution: float | None = None       # gap between the last failing and first passing poll
 
-
-    def observe(self, t: float, steady_ok: bool, verify_ok: bool) -> float | None:
-        """Feed one poll taken at `t`; return `recovered_at` once recovery is stable, else None.
+    def observe(self, t: float, steady_ok: bool, verify_ok: bool | None) -> float | None:
+        """Feed one poll taken at `t` (`verify_ok` None: verify not evaluated, the runbook is
+        still running); return `recovered_at` once recovery is stable, else None.
 
         Raises FaultNotObserved when impact was expected and the window has passed.
         """
-        previous = self.fault_at if self.last_poll is None else self.last_poll
-        self.last_poll = t
+        previous = self.fault_at if self.last_failed is None else self.last_failed
+        if not steady_ok or verify_ok is False:
+            self.last_failed = t
         if self.impact_at is None and self.has_steady_state and not steady_ok:
             self.impact_at = t
         waiting_for_impact = self.expect_impact and self.impact_at is None
@@ -59,7 +61,7 @@ class RecoveryObserver:
             return None
         if self.passing_since is None:
             self.passing_since = t
-            self.resolution = t - previous    # the true recovery lies in (previous, t]
+            self.resolution = t - previous    # the true recovery lies in (last failure seen, t]
         if t - self.passing_since >= self.stable_for:
             return self.passing_since
         return None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from drtool.estimate import NO_ESTIMATE, Bounds, rto_bounds
 from drtool.rollback import pending_undos
 from drtool.services.ownership import (
     Failed,
@@ -42,6 +43,14 @@ def _workaround(events: list[dict[str, Any]], fault_at: float | None,
     if at is not None or recovered_at is not None:
         first = "workaround" if at is not None and (recovered_at is None or at < recovered_at) else "recovery"
     return {"workaround_at": rfc3339(at), "workaround_s": _span(fault_at, at), "first": first}
+
+
+def _rto_estimate(fault_at: float | None, recovered_at: float | None,
+                  recovered: dict[str, Any] | None) -> dict[str, float | None]:
+    """The midpoint of the last failing and the first passing poll (and its half-width)."""
+    resolution = recovered.get("resolution_s") if recovered else None
+    bounds = rto_bounds(fault_at, recovered_at, resolution if isinstance(resolution, int | float) else None)
+    return bounds.fields() if bounds else dict(NO_ESTIMATE)
 
 
 def _round(value: float | None) -> float | None:
@@ -120,7 +129,10 @@ def _rpo(events: list[dict[str, Any]], target: float | None,
     canaries = [m for m in measurements if m.get("method") == "canary" and m.get("measured_s") is not None
                 or m.get("method") == "canary" and "lost_writes" in (m.get("evidence") or {})]
     lost = sum(int((m.get("evidence") or {}).get("lost_writes") or 0) for m in canaries) if canaries else None
+    bounds = (Bounds(headline["lower_bound_s"], worst) if worst is not None and headline is not None
+              and isinstance(headline.get("lower_bound_s"), int | float) else None)
     out = {"target_s": target, "measured_s": worst, "met": met, "lost_canaries": lost,
+           **(bounds.fields() if bounds else NO_ESTIMATE),
            "method": "+".join(methods) if methods else None, "detail": detail,
            "evidence": headline.get("evidence", {}) if headline else {}, "measurements": measurements}
     if sources is not None:
@@ -185,6 +197,7 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
            "impact_observed": (impact is not None) if has_steady_state else None,
            "detection_s": _span(fault_at, impact_at), "downtime_s": _span(impact_at, recovered_at),
            "resolution_s": _round(recovered.get("resolution_s")) if recovered else None,
+           **_rto_estimate(fault_at, recovered_at, recovered),
            **_workaround(events, fault_at, recovered_at)}
     rpo = _rpo(events, started["objectives"].get("rpo_s"), started.get("rpo_sources"))
 

@@ -55,6 +55,10 @@ class Rto(_Closed):
     resolution_s: float | None = Field(default=None, description=(
         "gap between the last failing and the first passing poll: the true recovery lies this much "
         "before recovered_at at most (measured_s is an upper bound)"))
+    estimate_s: float | None = Field(default=None, description=(
+        "midpoint of the last failing and the first passing poll: the RTO estimate (met is judged on measured_s)"))
+    estimate_half_width_s: float | None = Field(default=None, description=(
+        "the true RTO lies within this of estimate_s (half of resolution_s)"))
     workaround_at: str | None = Field(default=None, description="workaround in place (issue 15); absent without one")
     workaround_s: float | None = Field(default=None, description="fault -> workaround")
     first: Literal["workaround", "recovery"] | None = Field(default=None, description="which came first")
@@ -67,6 +71,8 @@ class RpoMeasurement(BaseModel):
     measured_s: float | None
     detail: str = ""
     evidence: dict[str, Any] = Field(default_factory=dict)
+    lower_bound_s: float | None = Field(default=None, description=(
+        "the true RPO is at least this (canary: fault - the next acknowledged canary, which did not replicate)"))
 
 
 class Rpo(_Closed):
@@ -74,6 +80,10 @@ class Rpo(_Closed):
     measured_s: float | None
     met: bool | None
     lost_canaries: int | None = Field(description="canaries written before the fault that the recovered store lacks")
+    estimate_s: float | None = Field(default=None, description=(
+        "midpoint of the headline measurement's bounds (canary: within one interval); met is judged on measured_s"))
+    estimate_half_width_s: float | None = Field(default=None, description=(
+        "the true RPO lies within this of estimate_s"))
     method: str | None
     detail: str
     evidence: dict[str, Any]

@@ -139,6 +139,7 @@ def _outputs(result: Any, formats: tuple[str, ...], sign_key: str | None, sessio
 def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path], err: bool = False) -> None:
     """The verdict, objectives, rollback and where the files are (on stderr when `err`)."""
     from drtool.durations import format_duration
+    from drtool.estimate import truth_clause
 
     def echo(text: str) -> None:
         click.echo(text, err=err)
@@ -152,7 +153,8 @@ def print_summary(card: dict[str, Any], run_dir: Path, written: list[Path], err:
             return f"{name} -"
         met = {True: "met", False: "MISSED", None: "no target"}[o.get("met")]
         method = f", {o['method']}" if o.get("method") else ""
-        return f"{name} {format_duration(o.get('measured_s'))} / target {format_duration(o.get('target_s'))} ({met}{method})"
+        truth = truth_clause(o.get("measured_s"), o.get("estimate_s"), o.get("estimate_half_width_s"))
+        return f"{name} {format_duration(o.get('measured_s'))}{truth} / target {format_duration(o.get('target_s'))} ({met}{method})"
 
     from drtool.outputs.card import read_scorecard
     from drtool.outputs.readers import failed_by_service

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from drtool.durations import format_duration
+from drtool.estimate import truth_clause
 from drtool.outputs.card import field_at
 from drtool.scorecard_model import Rpo, RpoMeasurement, Rto, Scorecard, TimelineItem
 from drtool.timing import parse_rfc3339, rfc3339
@@ -92,7 +93,8 @@ def objective_line(objective: Rto | Rpo | None) -> str:
         return f"measured {seconds(objective.measured_s)} (no target)"
     met = objective.met
     state = "met" if met is True else "MISSED" if met is False else "not judged"
-    return f"target {seconds(objective.target_s)}, measured {seconds(objective.measured_s)}: {state}"
+    return (f"target {seconds(objective.target_s)}, measured {seconds(objective.measured_s)}"
+            f"{truth_clause(objective.measured_s, objective.estimate_s, objective.estimate_half_width_s)}: {state}")
 
 
 def is_sandbox(card: Scorecard) -> bool:

@@ -8,6 +8,7 @@ import threading
 from typing import Any, Protocol
 
 from drtool.durations import format_duration
+from drtool.estimate import canary_rpo_bounds
 from drtool.resources import UndoSpec
 from drtool.rpo.config import DynamoDbCanaryConfig, RpoMeasurement, S3CanaryConfig
 from drtool.timing import PollTimeout, rfc3339, wait_until
@@ -388,12 +389,12 @@ def canary_rpo(*, acked: dict[int, float], fault_at: float | None, started_at: f
     after = [s for s in lost if s > seq]
     holes = [s for s in lost if s < seq]
     measured = max(0.0, fault_at - at)
+    bounds = canary_rpo_bounds(fault_at, at, eligible[after[0]] if after else None)   # next one did not replicate
     evidence.update(newest_seq=seq, newest_written_at=rfc3339(at), lost_after_newest=len(after),
                     holes=holes[:20], hole_count=len(holes))
     hole_clause = f", {len(holes)} hole(s) in the sequence" if holes else ""
     return RpoMeasurement("canary", measured, (
         f"The newest canary in {store.replica_label} is #{seq}, written {format_duration(measured)} before "
         f"the fault; {len(lost)} of {len(eligible)} acknowledged write(s) were lost ({len(after)} after it"
-        f"{hole_clause}), resolution {format_duration(interval)}.") + errors_clause, evidence)
-
-
+        f"{hole_clause}), resolution {format_duration(interval)}.") + errors_clause, evidence,
+        lower_bound_s=round(bounds.lower_s, 3))

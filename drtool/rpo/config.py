@@ -111,6 +111,7 @@ class RpoMeasurement:
     measured_s: float | None    # None when it could not be measured (say why in detail)
     detail: str                 # one human sentence
     evidence: dict[str, Any] = field(default_factory=dict)
+    lower_bound_s: float | None = None   # the true RPO is at least this (canary: fault - next unreplicated canary)
 
 
 class RpoMeter(Protocol):
