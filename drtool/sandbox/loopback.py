@@ -23,7 +23,7 @@ ClientFactory = Callable[[str, str], Any]   # (service, region) -> boto3 client
 WsgiApp = Callable[[dict[str, Any], Any], Any]
 
 
-class _RawBody(BytesIO):
+class RawBody(BytesIO):
     """The response body as botocore reads it (it streams raw bodies for S3 GETs)."""
 
     def stream(self, **_: Any) -> Any:
@@ -76,4 +76,4 @@ class Loopback:
         finally:
             builder.close()
         return AWSResponse(request.url, int(status.split(" ", 1)[0]), dict(response_headers),
-                           _RawBody(content))
+                           RawBody(content))

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
 
 from drtool.sandbox.fakes.arc_state import ArcError, ArcFake, activate
+from drtool.sandbox.loopback import RawBody
 
 CONFIG, CLUSTER = "route53-recovery-control-config", "route53-recovery-cluster"
 _SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
@@ -192,7 +193,7 @@ class in_process:  # noqa: N801 - used as a context manager, like contextlib hel
         if answer is None:
             return None
         status, headers, payload = answer
-        return AWSResponse(request.url, status, {k.lower(): v for k, v in headers.items()}, _Raw(payload))
+        return AWSResponse(request.url, status, {k.lower(): v for k, v in headers.items()}, RawBody(payload))
 
     def attach(self, client: Any) -> Any:
         client.meta.events.register("before-send", self)
@@ -205,13 +206,3 @@ class in_process:  # noqa: N801 - used as a context manager, like contextlib hel
     def __exit__(self, *exc: object) -> None:
         activate(None)
 
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.data
-
-    def read(self, *_: Any) -> bytes:
-        return self.data

@@ -32,6 +32,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 
 from drtool.sandbox.fakes.arc_switch_state import FakeRegionSwitch, SwitchError
 from drtool.sandbox.fakes.rest_json import signing_scope
+from drtool.sandbox.loopback import RawBody
 
 SERVICE, TARGET_PREFIX = "arc-region-switch", "ArcRegionSwitch"
 CBOR_PATH = f"/service/{TARGET_PREFIX}/operation/"
@@ -155,16 +156,6 @@ class RegionSwitchMiddleware:
 _SERVED: list[RegionSwitchHttp] = []
 
 
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.data
-
-    def read(self, *_: Any) -> bytes:
-        return self.data
-
 
 def _dispatch(request: Any, **_: Any) -> Any:
     from botocore.awsrequest import AWSResponse
@@ -183,7 +174,7 @@ def _dispatch(request: Any, **_: Any) -> Any:
     if answer is None:
         return None
     status, headers, payload = answer
-    return AWSResponse(request.url, status, {k.lower(): v for k, v in headers.items()}, _Raw(payload))
+    return AWSResponse(request.url, status, {k.lower(): v for k, v in headers.items()}, RawBody(payload))
 
 
 if (f"before-send.{SERVICE}", _dispatch) not in BUILTIN_HANDLERS:

@@ -14,7 +14,6 @@ exactly as with the sandbox server. Import it before the sessions are created::
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,13 +22,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
 from drtool.sandbox.fakes.rest_json import RestJsonFake, signing_scope
+from drtool.sandbox.loopback import RawBody
 
 _MOUNTED: dict[str, RestJsonFake] = {}
-
-
-class _Raw(io.BytesIO):
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.getvalue()
 
 
 def _dispatch(request: Any, **_: Any) -> AWSResponse | None:
@@ -48,7 +43,7 @@ def _dispatch(request: Any, **_: Any) -> AWSResponse | None:
         body = body.read()
     status, out_headers, payload = fake.handle(matched[0], matched[1], scope[0], url.query,
                                                body.encode() if isinstance(body, str) else body)
-    return AWSResponse(request.url, status, {k.lower(): v for k, v in out_headers.items()}, _Raw(payload))
+    return AWSResponse(request.url, status, {k.lower(): v for k, v in out_headers.items()}, RawBody(payload))
 
 
 for _service in ("backup",):
