@@ -61,9 +61,12 @@ def test_region_loss_fails_over_after_the_ttl_fires_the_alarm_and_loses_in_fligh
     assert _alarm(cw) == "OK"
 
     s3.put_object(Bucket="truth-src", Key="in-flight.json", Body=b"lost")
+    put_at = time.monotonic()
     subnets = [values[f"subnet.us-east-1{az}"] for az in "abc"]
     undo = blackhole(ec2, values["vpc.us-east-1"], subnets)
     start = time.monotonic()
+    assert start - put_at + sb.truth.tick < sb.truth.buckets["truth-src"], \
+        f"the black-hole took {start - put_at:.2f}s: the write was no longer in flight"
     try:
         elapsed_until(lambda: get(values["endpoint.us-east-1"] + "/health")[0] == 503, timeout=0.5)
         fired = elapsed_until(lambda: _alarm(cw) == "ALARM", timeout=3)
