@@ -84,26 +84,58 @@ def test_fake_errors_follow_aws(ctx, estate):
         arc.read_state(ctx, dead, estate["use1"])
 
 
-def test_region_switch_waits_and_notes_its_steps(ctx):
+def test_region_switch_sends_graceful_with_a_step_token_and_reads_every_page(ctx):
+    """The request drtool sends (graceful by default, the step's clientToken, the run's comment)
+    and GetPlanExecution read page by page (nextToken) before the execution is judged."""
     client = ctx.client("arc-region-switch", "us-east-1")
     raw = client._client
-    plan = "arn:aws:arc-region-switch::123456789012:plan/shop:abc"
+    plan = "arn:aws:arc-region-switch::123456789012:plan/shop:abcdef"
+    ident = {"planArn": plan, "executionId": "us-west-2/0123456789abcdef"}
+    token = arc_region_switch.client_token(ctx.run_id, ctx.step)
     with Stubber(raw) as stub:
-        stub.add_response("start_plan_execution", {"executionId": "e1"},
-                          {"planArn": plan, "targetRegion": "us-west-2", "action": "activate", "mode": "ungraceful",
-                           "comment": f"drtool run {ctx.run_id}"})
-        running = {"planArn": plan, "executionId": "e1", "executionState": "inProgress", "mode": "ungraceful",
-                   "startTime": 1767225600, "executionRegion": "us-west-2", "executionAction": "activate",
-                   "stepStates": [{"name": "scale", "status": "running"}]}
-        done = {**running, "executionState": "completed", "stepStates": [{"name": "scale", "status": "completed"}]}
-        stub.add_response("get_plan_execution", running, {"planArn": plan, "executionId": "e1"})
-        stub.add_response("get_plan_execution", done, {"planArn": plan, "executionId": "e1"})
+        stub.add_response("start_plan_execution", {"executionId": ident["executionId"], "deactivateRegion": "us-east-1"},
+                          {"planArn": plan, "targetRegion": "us-west-2", "action": "activate", "mode": "graceful",
+                           "comment": f"drtool run {ctx.run_id} step {ctx.step}", "clientToken": token})
+        base = {**ident, "executionState": "inProgress", "mode": "graceful", "startTime": 1767225600,
+                "executionRegion": "us-west-2", "executionAction": "activate"}
+        stub.add_response("get_plan_execution", {**base, "stepStates": [{"name": "scale", "status": "running"}],
+                                                 "nextToken": "t1"}, ident)
+        stub.add_response("get_plan_execution", {**base, "stepStates": [{"name": "route", "status": "notStarted"}]},
+                          {**ident, "nextToken": "t1"})
+        done = {**base, "executionState": "completed"}
+        stub.add_response("get_plan_execution", {**done, "stepStates": [{"name": "scale", "status": "completed"}],
+                                                 "nextToken": "t2"}, ident)
+        stub.add_response("get_plan_execution", {**done, "stepStates": [{"name": "route", "status": "completed"}]},
+                          {**ident, "nextToken": "t2"})
         out = arc_region_switch.start_region_switch(
             ctx, arc_region_switch.StartParams(plan_arn=plan, target_region="us-west-2", poll=1), [])
-    assert out.data["state"] == "completed" and out.data["steps"] == [{"name": "scale", "status": "completed"}]
+        stub.assert_no_pending_responses()
+    assert out.data["state"] == "completed" and out.data["steps"] == [{"name": "scale", "status": "completed"},
+                                                                       {"name": "route", "status": "completed"}]
     notes = [e["message"] for e in journal_events(ctx, "note")]
-    assert notes == ["Region switch step scale: running", "Region switch step scale: completed"]
-    assert ctx.follow_ups and "switch back" in ctx.follow_ups[0]["how"]
+    assert notes == ["Region switch execution us-west-2/0123456789abcdef started", "Region switch step scale: running",
+                     "Region switch step route: notStarted", "Region switch step scale: completed",
+                     "Region switch step route: completed"]
+    assert "--target-region us-east-1 --action activate" in ctx.follow_ups[0]["how"]
+    [intent] = journal_events(ctx, "change.intent")
+    assert intent["undo"]["name"] == "arc.cancel-region-switch" and intent["undo"]["params"] == {
+        "plan_arn": plan, "marker": f"drtool run {ctx.run_id} step {ctx.step}"}
+
+
+def test_region_switch_params_say_what_goes_with_what():
+    plan = "arn:aws:arc-region-switch::123456789012:plan/shop:abcdef"
+    with pytest.raises(ValueError, match="postRecovery only"):
+        arc_region_switch.StartParams(plan_arn=plan, target_region="us-east-1",
+                                      recovery_execution_id="us-west-2/0123456789abcdef")
+    with pytest.raises(ValueError, match="not an execution id"):
+        arc_region_switch.StartParams(plan_arn=plan, target_region="us-east-1", action="postRecovery",
+                                      recovery_execution_id="e1")
+    with pytest.raises(ValueError):
+        arc_region_switch.StateParams(plan_arn=plan, execution_id="x", state="done")
+    token = arc_region_switch.client_token("run-1", "recover/switch")
+    assert token == arc_region_switch.client_token("run-1", "recover/switch")
+    assert token != arc_region_switch.client_token("run-2", "recover/switch")
+    assert len(token) <= 128 and all(0x21 <= ord(c) <= 0x7E for c in token)
 
 
 def test_every_endpoint_throttled_goes_round_again_then_gives_up(ctx, estate, monkeypatch):

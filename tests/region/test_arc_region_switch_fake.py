@@ -117,18 +117,20 @@ def test_the_action_waits_for_the_execution_and_notes_each_step(ctx, fake):
     assert out.data["state"] == "completed"
     assert out.data["steps"] == [{"name": "scale-usw2", "status": "completed"},
                                  {"name": "routing", "status": "completed"}]
+    [execution] = fake.executions.values()
     notes = [e["message"] for e in journal_events(ctx, "note")]
-    assert notes == ["Region switch step scale-usw2: running", "Region switch step routing: notStarted",
+    assert notes == [f"Region switch execution {execution.id} started",
+                     "Region switch step scale-usw2: running", "Region switch step routing: notStarted",
                      "Region switch step scale-usw2: completed", "Region switch step routing: running",
                      "Region switch step routing: completed"]
-    [execution] = fake.executions.values()
-    assert execution.mode == "ungraceful" and execution.comment == "drtool run run-rs"
+    assert execution.mode == "graceful" and execution.comment == "drtool run run-rs step recover/switch"
+    assert execution.id.startswith("us-east-1/") and len(execution.id.split("/")[1]) == 16
 
 
 def test_a_failed_step_fails_the_action(ctx, fake):
     fake.fail_steps.add("routing")
     plan = ctx.client("arc-region-switch", "us-east-1").create_plan(**plan_request())["plan"]["arn"]
-    with pytest.raises(DrToolError, match="ended pausedByFailedStep"):
+    with pytest.raises(DrToolError, match="is pausedByFailedStep"):
         arc_region_switch.start_region_switch(
             ctx, arc_region_switch.StartParams(plan_arn=plan, target_region="us-west-2", poll=10), [])
     assert "Region switch step routing: failed" in [e["message"] for e in journal_events(ctx, "note")]
