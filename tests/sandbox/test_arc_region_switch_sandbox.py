@@ -11,7 +11,7 @@ from drtool.aws import arc_region_switch
 from drtool.context import StepContext
 from drtool.journal import Journal
 from drtool.timing import SystemClock
-from tests.region.helpers import journal_events
+from tests.region.helpers import journal_events, run_undo
 from tests.sandbox.helpers import elapsed_until, get
 
 
@@ -24,9 +24,15 @@ def webshop():
     sb.stop()
 
 
-def _switch(sb, ctx, plan: str, region: str) -> dict:
+def _switch(ctx, plan: str, region: str) -> dict:
     return arc_region_switch.start_region_switch(
         ctx, arc_region_switch.StartParams(plan_arn=plan, target_region=region, poll=0.2), []).data
+
+
+def _ctx(sb, tmp_path, step: str) -> StepContext:
+    clock = SystemClock()
+    return StepContext(aws=sb.session(), clock=clock, region="us-east-1", run_id="run-sb", step=step,
+                       journal=Journal(tmp_path / "journal.jsonl", clock), drill="t")
 
 
 def test_the_provisioned_plan_switches_regions_through_routing_controls(webshop, tmp_path):
@@ -35,25 +41,28 @@ def test_the_provisioned_plan_switches_regions_through_routing_controls(webshop,
     client = sb.client("arc-region-switch", "us-east-1")
     got = client.get_plan(arn=plan)["plan"]
     assert got["name"] == "webshop-switch" and got["regions"] == ["us-east-1", "us-west-2"]
-    clock = SystemClock()
-    ctx = StepContext(aws=sb.session(), clock=clock, region="us-east-1", run_id="run-sb", step="recover/switch",
-                      journal=Journal(tmp_path / "journal.jsonl", clock), drill="t")
+    ctx = _ctx(sb, tmp_path, "recover/switch")
     url = sb.values()["endpoint"] + "/health"
     assert get(url)[1]["region"] == "us-east-1"
     try:
-        out = _switch(sb, ctx, plan, "us-west-2")
+        out = _switch(ctx, plan, "us-west-2")
         assert out["state"] == "completed" and out["steps"] == [{"name": "routing-controls", "status": "completed"}]
+        assert out["mode"] == "graceful" and out["execution_id"].startswith("us-east-1/")
         notes = [e["message"] for e in journal_events(ctx, "note")]
-        assert notes == ["Region switch step routing-controls: running", "Region switch step routing-controls: completed"]
+        assert notes == [f"Region switch execution {out['execution_id']} started",
+                         "Region switch step routing-controls: running", "Region switch step routing-controls: completed"]
         cluster = sb.client("route53-recovery-cluster", "us-west-2")
         states = {c["RoutingControlName"]: c["RoutingControlState"]
                   for c in cluster.list_routing_controls()["RoutingControls"]}
         assert states == {"use1": "Off", "usw2": "On"}
         elapsed_until(lambda: get(url)[1]["region"] == "us-west-2", timeout=10)
         execution = client.get_plan_execution(planArn=plan, executionId=out["execution_id"])
-        assert execution["comment"] == "drtool run run-sb" and execution["executionRegion"] == "us-west-2"
+        assert execution["comment"] == "drtool run run-sb step recover/switch"
+        assert execution["executionRegion"] == "us-west-2" and execution["stepStates"][0]["stepMode"] == "graceful"
+        undo = journal_events(ctx, "change.intent")[0]["undo"]
+        assert run_undo(ctx, undo).endswith(f"{out['execution_id']} completed.")      # finished: left as it is
     finally:
-        assert _switch(sb, ctx, plan, "us-east-1")["state"] == "completed"
+        assert _switch(_ctx(sb, tmp_path, "rollback/switch-back"), plan, "us-east-1")["state"] == "completed"
     elapsed_until(lambda: get(url)[1]["region"] == "us-east-1", timeout=10)
 
 
