@@ -32,6 +32,7 @@ protocols) with a provisioned plan, `${sandbox.region_switch_plan}`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from typing import Any, Literal
@@ -221,8 +222,9 @@ def cancel_region_switch(ctx: StepContext, params: CancelParams) -> str:
     for item in ours:
         ident, state = item["executionId"], item.get("executionState")
         if state not in FINISHED:
-            client.cancel_plan_execution(planArn=params.plan_arn, executionId=ident,
-                                         comment=f"drtool rollback: {params.marker}"[:1024])
+            with contextlib.suppress(AmbiguousWrite):    # answer lost: the state read next says if it took
+                client.cancel_plan_execution(planArn=params.plan_arn, executionId=ident,
+                                             comment=f"drtool rollback: {params.marker}"[:1024])
             state = _until_finished(ctx, client, params.plan_arn, ident)
         done.append(f"{ident} {state}")
     return f"Region switch execution(s) of this step: {', '.join(done)}."
