@@ -229,3 +229,31 @@ def test_cancel_and_approve_answer_within_their_modeled_errors(session, fake, cl
     with pytest.raises(ClientError) as caught:
         client.update_plan_execution(**ident, action="resume")
     assert caught.value.response["Error"]["Code"] == "IllegalStateException"
+
+
+def test_a_cbor_client_pages_updates_and_post_recovers(aws, fake, clock, monkeypatch):
+    """The new members and operations over rpcv2Cbor too (botocore's serializer walks the model)."""
+    import boto3
+    import botocore.model
+
+    monkeypatch.setattr(botocore.model, "PRIORITY_ORDERED_SUPPORTED_PROTOCOLS",
+                        ("smithy-rpc-v2-cbor", "json", "rest-json", "rest-xml", "query", "ec2"))
+    client = boto3.Session(region_name="us-west-2").client("arc-region-switch")
+    assert client.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+    request = mode_plan()
+    request["workflows"].append({"workflowTargetAction": "postRecovery", "steps": []})
+    plan = client.create_plan(**request)["plan"]["arn"]
+    run = client.start_plan_execution(planArn=plan, targetRegion="us-west-2", action="activate", mode="ungraceful",
+                                      clientToken="cbor-1")["executionId"]
+    assert run.startswith("us-west-2/")
+    client.update_plan_execution(planArn=plan, executionId=run, action="pause")
+    client.update_plan_execution(planArn=plan, executionId=run, action="resume")
+    clock.advance(300)
+    pages = list(client.get_paginator("get_plan_execution").paginate(
+        planArn=plan, executionId=run, PaginationConfig={"PageSize": 2}))
+    assert [len(p["stepStates"]) for p in pages] == [2, 2] and pages[0]["executionState"] == "completed"
+    assert pages[0]["stepStates"][0]["status"] == "skipped"
+    post = client.start_plan_execution(planArn=plan, targetRegion="us-east-1", action="postRecovery",
+                                       recoveryExecutionId=run)["executionId"]
+    [item] = client.list_plan_executions(planArn=plan, state="completed", maxResults=1, nextToken="page:1")["items"]
+    assert item["executionId"] == post and item["recoveryExecutionId"] == run

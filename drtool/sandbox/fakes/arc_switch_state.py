@@ -184,6 +184,7 @@ class FakeRegionSwitch:
                                                        "request parameters", 409)
             return self._started(self.executions[execution_id])
         plan = self._plan(p.get("planArn"))
+        # `mode` is optional in the model, no default documented: the sandbox runs graceful (the planned path)
         region, action, mode = p.get("targetRegion"), p.get("action"), p.get("mode") or "graceful"
         if action not in ACTIONS:
             raise _invalid(f"action {action!r} is not one of {', '.join(ACTIONS)}")
