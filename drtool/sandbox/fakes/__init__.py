@@ -9,6 +9,7 @@ same way it reaches moto: e.g. `aws backup list-backup-jobs --endpoint-url $URL`
   `backup_native` (the native snapshots/backups/restores in moto), `backup_api` (the
   operations, `FakeBackup`).
 - ARC Region switch: `arc_switch_state` (plans and executions on a clock,
-  `FakeRegionSwitch`), `arc_switch_http` (awsJson1_0 and rpcv2Cbor; registered by
+  `FakeRegionSwitch`), `arc_switch_run` (one execution: steps, graceful/ungraceful mode,
+  pause/resume, cancel), `arc_switch_http` (awsJson1_0 and rpcv2Cbor; registered by
   `drtool.sandbox.server`, in-process through `arc_switch_http.serving`).
 """
