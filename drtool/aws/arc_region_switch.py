@@ -124,7 +124,8 @@ def start_region_switch(ctx: StepContext, params: StartParams, targets: list[Res
              plan_arn=params.plan_arn, switch_action=params.action, target_region=params.target_region,
              mode=params.mode)
     if params.action != "postRecovery":
-        back = started.get("deactivateRegion") if params.action == "activate" else params.target_region
+        back = (started.get("deactivateRegion") or "<the other Region>") if params.action == "activate" \
+            else params.target_region
         ctx.follow_up(params.plan_arn, f"Region switch execution {execution} ({params.action} "
                                        f"{params.target_region}, {params.mode})",
                       f"once the Region is healthy, switch back: aws arc-region-switch start-plan-execution "
