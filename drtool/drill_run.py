@@ -297,7 +297,9 @@ class DrillRun:
         from drtool.rpo import build_meters
 
         self.where = "rpo meters"
-        self.meters = build_meters(self.drill.doc.rpo, self.context(None, "rpo"))
+        dr_region = self.drill.parameters.get("dr_region")
+        self.meters = build_meters(self.drill.doc.rpo, self.context(None, "rpo"),
+                                   dr_region if isinstance(dr_region, str) and dr_region else None)
         for meter in self.meters:
             meter.start()
         measure.rpo_steady_state(self)

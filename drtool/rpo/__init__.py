@@ -49,10 +49,11 @@ __all__ = ["CanaryConfig", "CanaryMeter", "CanaryStore", "DynamoDbCanaryConfig",
            "recovery_points", "rpo_iam"]
 
 
-def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
+def build_meters(config: RpoConfig | None, ctx: Any, dr_region: str | None = None) -> list[RpoMeter]:
     """Meters for every configured source, in config order: canaries (S3, DynamoDB), then
     recovery point, then replication lag (RDS, S3). A source with `account:` gets a context
-    acting in that named account (its writes, reads and canary undo go through its role)."""
+    acting in that named account (its writes, reads and canary undo go through its role).
+    `dr_region` (the drill's `dr_region` parameter) is where a recovery point is read by default."""
     if config is None:
         return []
     meter_ctx: Callable[[str, str | None], Any] = \
@@ -67,7 +68,7 @@ def build_meters(config: RpoConfig | None, ctx: Any) -> list[RpoMeter]:
             meters.append(CanaryMeter(c, DynamoDbCanaryStore(c, config.canary.dynamodb), config.canary.interval))
     if config.recovery_point:
         meters.append(RecoveryPointMeter(meter_ctx("rpo.recovery-point", config.recovery_point.account),
-                                         config.recovery_point))
+                                         config.recovery_point, dr_region))
     lag = config.replication_lag
     if lag:
         if lag.rds_replica:

@@ -57,10 +57,25 @@ class CanaryConfig(_Strict):
 
 class RecoveryPointConfig(_Strict):
     resource_arn: str = Field(description="RDS instance/Aurora cluster, DynamoDB table, EBS volume or EFS file system")
-    region: str | None = None
+    region: str | None = Field(default=None, description="read the recovery points stored in this region "
+                               "(default: see `regions`)")
+    regions: list[str] = Field(default_factory=list, description=(
+        "read the recovery points stored in these regions; the newest across them wins. Its own region holds "
+        "its snapshots and backups, a DR region their copies (cross-Region AWS Backup copies, copied snapshots, "
+        "a global table replica's backups). Default: `region` when given, else the drill's `dr_region` "
+        "parameter when it has one (after a region loss only the DR region's copies can be restored), "
+        "else the resource's own region"))
     aws_backup: bool = Field(default=True, description="also read AWS Backup's recovery points of the resource "
                              "(backup:ListRecoveryPointsByResource); EFS has no others")
     account: AccountName | None = None
+
+    def regions_to_read(self, dr_region: str | None = None) -> list[str]:
+        """`regions`, else `region`, else the drill's DR region, else the resource's region."""
+        if self.regions:
+            return list(dict.fromkeys(self.regions))
+        parts = self.resource_arn.split(":")
+        region = self.region or dr_region or (parts[3] if len(parts) > 3 else "")
+        return [region] if region else []
 
 
 class ReplicationLagConfig(_Strict):

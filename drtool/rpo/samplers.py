@@ -62,29 +62,35 @@ class _FaultSampler:
 class RecoveryPointMeter(_FaultSampler):
     method = "recovery-point"
 
-    def __init__(self, ctx: Any, cfg: RecoveryPointConfig) -> None:
+    def __init__(self, ctx: Any, cfg: RecoveryPointConfig, dr_region: str | None = None) -> None:
         super().__init__(ctx)
         self.cfg = cfg
+        self.regions = cfg.regions_to_read(dr_region)
 
     def what(self) -> str:
         return f"The backups of {self.cfg.resource_arn}"
 
     def sample(self, fault_at: float) -> RpoMeasurement:
         try:
-            found = recovery_points(self.ctx, self.cfg.resource_arn, self.cfg.region, self.cfg.aws_backup)
+            found = recovery_points(self.ctx, self.cfg.resource_arn, aws_backup=self.cfg.aws_backup,
+                                    regions=self.regions)
         except ValueError as exc:
             return RpoMeasurement(self.method, None, f"{exc}; RPO not measured.")
         points = found.points
         before = [p for p in points if p.at <= fault_at]
         evidence: dict[str, Any] = {"resource_arn": self.cfg.resource_arn, "fault_at": rfc3339(fault_at),
                                     "recovery_points": len(points), "after_fault": len(points) - len(before),
-                                    "kinds": sorted({p.kind for p in points})}
+                                    "kinds": sorted({p.kind for p in points}), "regions": found.regions}
         unread = ""
         if found.unread:
             evidence["unread"] = found.unread
             unread = f" ({', '.join(found.unread)} could not be read: {'; '.join(found.unread.values())})"
+        where = f" in {', '.join(found.regions)}"
+        if not points and found.unread:
+            return RpoMeasurement(self.method, None, f"No recovery point of {self.cfg.resource_arn} could be read"
+                                  f"{where}{unread}; RPO not measured.", evidence)
         if not before:
-            return RpoMeasurement(self.method, None, f"No backup or snapshot of {self.cfg.resource_arn} existed at "
+            return RpoMeasurement(self.method, None, f"No backup or snapshot of {self.cfg.resource_arn} existed{where} at "
                                   f"the fault, so everything since its creation would be lost{unread}.", evidence)
         newest = max(before, key=lambda p: p.at)
         age = fault_at - newest.at

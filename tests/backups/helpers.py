@@ -49,6 +49,27 @@ def set_rds_snapshot_time(snapshot_id: str, region: str, at: float) -> None:
     snap.original_snapshot_create_time = _naive(at)
 
 
+def set_rds_snapshot_fields(snapshot_id: str, region: str, *, created: float | None = None,
+                            database_time: float | None = None, snapshot_type: str | None = None) -> None:
+    """SnapshotCreateTime alone (a copy's own time), SnapshotDatabaseTime (moto never sets it,
+    but serialises it when present) and SnapshotType (e.g. AWS Backup's `awsbackup`)."""
+    from moto.rds.models import rds_backends
+
+    snap = rds_backends[ACCOUNT][region].database_snapshots[snapshot_id]
+    if created is not None:
+        snap.created = _naive(created)
+    if database_time is not None:
+        snap.snapshot_database_time = _naive(database_time)
+    if snapshot_type is not None:
+        snap.snapshot_type = snapshot_type
+
+
+def set_dynamodb_backup_type(backup_arn: str, region: str, backup_type: str) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb_backends[ACCOUNT][region].backups[backup_arn].type = backup_type
+
+
 def drop_rds_snapshots(db_instance: str, region: str) -> None:
     """moto takes an automated snapshot at create time even with BackupRetentionPeriod=0."""
     from moto.rds.models import rds_backends

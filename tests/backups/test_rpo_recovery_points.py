@@ -91,7 +91,8 @@ def test_an_unreadable_aws_backup_is_named_not_hidden(ctx, clock):
     h.snapshot(vol, at=clock.now() - 30)
     m = measure(ctx, h.volume_arn(vol), clock.now())
     assert m.measured_s == pytest.approx(30.0)
-    assert "aws-backup" in m.evidence["unread"] and "aws-backup could not be read" in m.detail
+    assert list(m.evidence["unread"]) == [f"aws-backup in {PRIMARY}"]
+    assert f"aws-backup in {PRIMARY} could not be read" in m.detail
 
 
 def test_rpo_iam_names_the_aws_backup_call():
