@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -149,10 +148,9 @@ def delete_table(ctx: StepContext, client: Any, name: str) -> str:
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html);
 # a backup's SourceTableDetails.ItemCount is "an approximate value" too
 # (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SourceTableDetails.html).
+# So the probe counts by default: Scan with Select=COUNT, every page
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html), once per poll.
 ITEM_COUNT_LAG_S = 6 * 3600
-# Exact counts: one paginated Scan(Select=COUNT) per table per run, remembered across polls.
-_EXACT: dict[tuple[str, str, str, str], tuple[int, bool]] = {}
-_EXACT_LOCK = threading.Lock()
 
 
 class ItemCountParams(Params):
@@ -161,12 +159,15 @@ class ItemCountParams(Params):
     matches_backup: str | None = Field(default=None, description='a backup ARN, "newest" (of source_table) or '
                                        '"restored" (the backup the table was restored from)')
     source_table: str | None = None
-    count: Literal["approximate", "exact"] = Field(default="approximate", description=(
-        "approximate: DescribeTable's ItemCount, which DynamoDB refreshes about every six hours (no scan); "
-        "exact: one paginated Scan(Select=COUNT), run once per run and table and reused by later polls"))
-    tolerance: int = Field(default=0, ge=0, description="accepted difference in items")
-    tolerance_percent: float = Field(default=1.0, ge=0, le=100, description="accepted difference in percent of "
-                                     "the expected count (the larger of the two tolerances applies)")
+    count: Literal["exact", "approximate"] = Field(default="exact", description=(
+        "exact: a paginated Scan(Select=COUNT) on every poll (a wait sees the count change); approximate: "
+        "DescribeTable's ItemCount, which DynamoDB refreshes only about every six hours (no scan; opt-in, "
+        "and the result says it is approximate)"))
+    tolerance: int = Field(default=0, ge=0, description="accepted difference in items (give this or "
+                           "tolerance_percent, not both)")
+    tolerance_percent: float = Field(default=0.0, ge=0, le=100, description="accepted difference in percent of "
+                                     "the expected count, rounded down to whole items (give this or tolerance, "
+                                     "not both)")
     max_scan_pages: int = Field(default=1000, ge=1, description="bound on the exact count's Scan pages (1 MB "
                                 "each); a table larger than that fails the probe instead of scanning on")
 
@@ -176,7 +177,15 @@ class ItemCountParams(Params):
             raise ValueError("give exactly one of equals, matches_backup")
         if self.matches_backup == "newest" and not self.source_table:
             raise ValueError('matches_backup: newest needs source_table')
+        if {"tolerance", "tolerance_percent"} <= self.model_fields_set:
+            raise ValueError("give one of tolerance (items) and tolerance_percent, not both")
         return self
+
+    def allowed(self, expected: int) -> int:
+        """The accepted difference in items: `tolerance`, or `tolerance_percent` of `expected`."""
+        if "tolerance_percent" in self.model_fields_set:
+            return int(expected * self.tolerance_percent / 100)
+        return self.tolerance
 
 
 def scan_count(client: Any, table: str, max_pages: int) -> tuple[int, bool]:
@@ -189,17 +198,6 @@ def scan_count(client: Any, table: str, max_pages: int) -> tuple[int, bool]:
             return total, True
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return total, False
-
-
-def _exact_count(ctx: StepContext, client: Any, params: ItemCountParams, table: dict[str, Any]) -> tuple[int, bool]:
-    """The run's one exact count of this table (a table re-created under the same name is another)."""
-    key = (ctx.run_id, params.region or ctx.region, str(table.get("TableArn")), str(table.get("CreationDateTime")))
-    with _EXACT_LOCK:
-        if key not in _EXACT:
-            if len(_EXACT) >= 1024:     # a long-lived process: forget the oldest run's counts first
-                del _EXACT[next(iter(_EXACT))]
-            _EXACT[key] = scan_count(client, params.table, params.max_scan_pages)
-        return _EXACT[key]
 
 
 def _expected(client: Any, params: ItemCountParams, table: dict[str, Any]) -> tuple[int | None, str]:
@@ -225,11 +223,12 @@ def _stale_hint(ctx: StepContext, table: dict[str, Any]) -> str:
 
 
 @probe("dynamodb.item-count", summary="A DynamoDB table is ACTIVE and holds the expected number of items "
-       "(a number, or the backup's item count), within a tolerance", params=ItemCountParams,
+       "(a number, or the backup's item count), within a tolerance; counted by Scan on every poll unless "
+       "`count: approximate` (DescribeTable's ItemCount, about six hours stale)", params=ItemCountParams,
        iam=["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:DescribeBackup", "dynamodb:ListBackups"])
 def dynamodb_item_count(ctx: StepContext, params: ItemCountParams) -> ProbeResult:
-    """Compares DescribeTable's ItemCount (or, with `count: exact`, one bounded Scan count per
-    run) with the expected count; both sides may be approximate, hence the tolerance."""
+    """Compares a bounded Scan count of this poll (or, with `count: approximate`, DescribeTable's
+    ItemCount) with the expected count (a backup's is approximate, hence the tolerance)."""
     client = ctx.client("dynamodb", params.region)
     table = _table(client, params.table)
     if table is None:
@@ -238,17 +237,18 @@ def dynamodb_item_count(ctx: StepContext, params: ItemCountParams) -> ProbeResul
         return ProbeResult(False, f"Table {params.table} is {table.get('TableStatus')}, not ACTIVE yet.")
     expected, source = _expected(client, params, table)
     if params.count == "exact":
-        count, complete = _exact_count(ctx, client, params, table)
+        count, complete = scan_count(client, params.table, params.max_scan_pages)
     else:
         count, complete = int(table.get("ItemCount") or 0), True
     data: dict[str, Any] = {"count": count, "expected": expected, "method": params.count}
-    holds = f"holds {count} items" if params.count == "exact" else f"holds about {count} items (ItemCount)"
+    holds = f"holds {count} items" if params.count == "exact" else \
+        f"holds about {count} items (approximate: DescribeTable's ItemCount, refreshed about every six hours)"
     if not complete:
         return ProbeResult(False, f"Table {params.table} holds more than {count} items: the exact count stopped at "
                            f"max_scan_pages={params.max_scan_pages}; raise it or use `count: approximate`.", data)
     if expected is None:
         return ProbeResult(False, f"Table {params.table} {holds}; {source}, nothing to compare.", data)
-    allowed = max(params.tolerance, int(expected * params.tolerance_percent / 100))
+    allowed = params.allowed(expected)
     data["tolerance"] = allowed
     ok = abs(count - expected) <= allowed
     verb = "matching" if ok else "but"

@@ -1,5 +1,6 @@
-"""dynamodb.item-count: DescribeTable's approximate ItemCount with a tolerance by default, and
-with `count: exact` one bounded Scan(Select=COUNT) per run and table, never one per poll."""
+"""dynamodb.item-count: a bounded Scan(Select=COUNT) on every poll by default (DescribeTable's
+ItemCount lags by about six hours, API_TableDescription.html), DescribeTable's approximate
+ItemCount only with `count: approximate`; one tolerance, in items or in percent, default none."""
 
 from __future__ import annotations
 
@@ -50,36 +51,48 @@ def lagging_item_count(aws, monkeypatch):
     monkeypatch.setattr(Table, "describe", describe)
 
 
-def test_approximate_reads_describe_table_and_never_scans(make_ctx, scans):
+def test_approximate_is_opt_in_reads_describe_table_and_never_scans(make_ctx, scans):
     h.table("orders", items=7)
-    result = check(make_ctx(), table="orders", equals=7)
+    result = check(make_ctx(), table="orders", equals=7, count="approximate")
     assert result.ok and result.data == {"count": 7, "expected": 7, "method": "approximate", "tolerance": 0}
-    assert "holds about 7 items (ItemCount)" in result.detail
+    assert "holds about 7 items (approximate: DescribeTable's ItemCount" in result.detail
     assert scans == []
 
 
-def test_percent_and_absolute_tolerances_take_the_larger(make_ctx):
+def test_the_default_is_an_exact_count_with_no_tolerance(make_ctx, scans, lagging_item_count):
+    h.table("orders", items=5)
+    result = check(make_ctx(), table="orders", equals=5)
+    assert result.ok and result.data == {"count": 5, "expected": 5, "method": "exact", "tolerance": 0}
+    assert "holds 5 items, matching expected 5." in result.detail and scans == ["orders"]
+    assert not check(make_ctx(), table="orders", equals=6).ok
+
+
+def test_one_tolerance_in_items_or_in_percent_never_both(make_ctx):
     h.table("orders", items=7)
     ctx = make_ctx()
-    assert not check(ctx, table="orders", equals=10).ok            # 1% of 10 rounds to 0 items
+    assert not check(ctx, table="orders", equals=8, tolerance=0).ok                # an explicit 0 stays 0
+    assert not check(ctx, table="orders", equals=10, tolerance_percent=29).ok     # 2.9 items: 2 allowed
     assert check(ctx, table="orders", equals=10, tolerance_percent=30).ok
-    assert check(ctx, table="orders", equals=10, tolerance=3).ok
-    out = check(ctx, table="orders", equals=10, tolerance=2, tolerance_percent=10)
+    out = check(ctx, table="orders", equals=10, tolerance=2)
     assert not out.ok and out.data["tolerance"] == 2 and "but expected 10 (within 2)" in out.detail
+    params = PROBES.get("dynamodb.item-count").params
+    with pytest.raises(ValueError, match="not both"):
+        params.model_validate({"table": "orders", "equals": 10, "tolerance": 0, "tolerance_percent": 30})
 
 
-def test_a_stale_item_count_says_so_and_the_exact_count_scans_once(make_ctx, scans, lagging_item_count):
+def test_a_stale_item_count_says_so_and_a_wait_sees_the_exact_count_change(make_ctx, scans, lagging_item_count):
     h.table("orders", items=5)
     ctx = make_ctx()
-    stale = check(ctx, table="orders", equals=5)
+    stale = check(ctx, table="orders", equals=5, count="approximate")
     assert not stale.ok and "refreshed about every six hours" in stale.detail and "count: exact" in stale.detail
     assert scans == []
-    for _ in range(3):                                              # polls reuse the run's one count
-        exact = check(ctx, table="orders", equals=5, count="exact")
-        assert exact.ok and exact.data["method"] == "exact" and "holds 5 items" in exact.detail
-    assert scans == ["orders"]
-    assert check(make_ctx(run_id="run-2"), table="orders", equals=5, count="exact").ok
-    assert scans == ["orders", "orders"]                           # another run counts afresh
+    assert check(ctx, table="orders", equals=5).ok
+    client = boto3.client("dynamodb", PRIMARY)
+    for i in range(2):                                             # the restore is still filling the table
+        client.put_item(TableName="orders", Item={"pk": {"S": f"late-{i}"}})
+    polls = [check(ctx, table="orders", equals=7) for _ in range(2)]
+    assert [p.ok for p in polls] == [True, True] and [p.data["count"] for p in polls] == [7, 7]
+    assert scans == ["orders"] * 3                                 # one Scan per poll, none reused
 
 
 def test_the_exact_count_is_bounded(make_ctx):
@@ -90,5 +103,5 @@ def test_the_exact_count_is_bounded(make_ctx):
     count, complete = scan_count(client, "blobs", max_pages=1)
     assert not complete and count < 4
     assert scan_count(client, "blobs", max_pages=10) == (4, True)
-    out = check(make_ctx(), table="blobs", equals=4, count="exact", max_scan_pages=1)
+    out = check(make_ctx(), table="blobs", equals=4, max_scan_pages=1)
     assert not out.ok and "max_scan_pages=1" in out.detail

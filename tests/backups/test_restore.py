@@ -124,9 +124,9 @@ def test_dynamodb_restore_backup_item_count_then_undo(ctx, make_ctx):
     assert check(ctx, "dynamodb.item-count", table="orders-drill", matches_backup=backup_arn).ok
     assert check(ctx, "dynamodb.item-count", table="orders-drill", matches_backup="newest", source_table=source).ok
     exact = check(ctx, "dynamodb.item-count", table="orders-drill", equals=5)
-    assert exact.ok and exact.data == {"count": 5, "expected": 5, "method": "approximate", "tolerance": 0}
+    assert exact.ok and exact.data == {"count": 5, "expected": 5, "method": "exact", "tolerance": 0}
     wrong = check(ctx, "dynamodb.item-count", table=source, matches_backup=backup_arn)
-    assert not wrong.ok and "holds about 7 items (ItemCount), but backup" in wrong.detail
+    assert not wrong.ok and "holds 7 items, but backup" in wrong.detail
     assert not check(ctx, "dynamodb.item-count", table="nope", equals=1).ok
     assert [i["undo"]["name"] for i in intents(ctx) if i["undo"]] == ["dynamodb.delete-restored-table"]
     assert rollback(ctx, make_ctx) == []
