@@ -31,7 +31,9 @@ State = Literal["On", "Off"]
 READ_IAM = ["route53-recovery-control-config:DescribeRoutingControl",
             "route53-recovery-control-config:DescribeControlPanel",
             "route53-recovery-control-config:DescribeCluster", "route53-recovery-cluster:GetRoutingControlState"]
-_CLIENTS: dict[tuple[int, str, str], Any] = {}
+# Cluster clients are cached on the session object itself, per endpoint: they go with it, and a
+# new session never finds another's (an id(session)-keyed cache could, once the id is reused).
+_CLIENTS_ATTR = "_drtool_arc_cluster_clients"
 
 
 def _state(value: Any) -> str:
@@ -69,13 +71,27 @@ def endpoints_for(ctx: StepContext, params: ClusterParams, routing_control_arn: 
 def _cluster_client(ctx: StepContext, endpoint: dict[str, str]) -> Any:
     """A route53-recovery-cluster client on one regional endpoint (one attempt per call: the
     caller moves on to the next endpoint instead of retrying)."""
-    key = (id(ctx.aws), endpoint["Endpoint"], endpoint["Region"])
-    if key not in _CLIENTS:
-        _CLIENTS[key] = ctx.aws.client_at("route53-recovery-cluster", endpoint["Region"], endpoint["Endpoint"])
-    return _CLIENTS[key]
+    clients: dict[tuple[str, str], Any] = vars(ctx.aws).setdefault(_CLIENTS_ATTR, {})
+    key = (endpoint["Endpoint"], endpoint["Region"])
+    if key not in clients:
+        clients[key] = ctx.aws.client_at("route53-recovery-cluster", endpoint["Region"], endpoint["Endpoint"])
+    return clients[key]
 
 
-_FINAL = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ConflictException")
+def forget_cluster_clients(session: Any) -> None:
+    """Drop a session's cached cluster clients (the next call makes new ones)."""
+    vars(session).pop(_CLIENTS_ATTR, None)
+
+
+# The route53-recovery-cluster API reference (Errors of https://docs.aws.amazon.com/routing-control/latest/
+# APIReference/API_UpdateRoutingControlStates.html) says what each error means: bad input, no access, no
+# such control, or too many states at once ("Try again with fewer") will not change on a resend ...
+_FINAL = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ServiceLimitExceededException")
+# ... while these say to try again: ConflictException "There was a conflict with this request. Try
+# again."; EndpointTemporarilyUnavailableException "Try another cluster endpoint"; InternalServerException
+# and ThrottlingException. Setting a state is idempotent (an absolute value), so a resend is safe.
+CLUSTER_TRANSIENT = frozenset({"ConflictException", "EndpointTemporarilyUnavailableException",
+                               "InternalServerException", "ThrottlingException"})
 
 
 CLUSTER_ROUNDS = 3          # passes over the endpoints when every one failed transiently
@@ -84,14 +100,15 @@ CLUSTER_ROUNDS = 3          # passes over the endpoints when every one failed tr
 def _transient(exc: BaseException) -> bool:
     from drtool.aws.retry import UNAUTHENTICATED_CODES, should_retry
 
-    return should_retry(exc, read=True) or error_code(exc) in UNAUTHENTICATED_CODES
+    code = error_code(exc)
+    return code in CLUSTER_TRANSIENT or should_retry(exc, read=True) or code in UNAUTHENTICATED_CODES
 
 
 def cluster_call(ctx: StepContext, endpoints: list[dict[str, str]], operation: str, **kwargs: Any) -> Any:
     """Call `operation` on each endpoint in turn until one answers (AWS: "try each endpoint in
     rotation", "be prepared to retry with each of the available endpoints":
     https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.update.api.html).
-    When every endpoint failed transiently (throttling, 5xx, network, expired token), wait
+    When every endpoint failed transiently (CLUSTER_TRANSIENT, 5xx, network, expired token), wait
     with jitter and go round again, at most CLUSTER_ROUNDS times: reads are safe to repeat,
     and UpdateRoutingControlState(s) sets absolute states, so a resend changes nothing more."""
     import random

@@ -15,6 +15,7 @@ from tests.region.helpers import journal_events, run_undo
 
 DEAD = "http://127.0.0.1:1"        # a closed loopback port: the first endpoint is down
 LIVE = "http://127.0.0.1:2"
+FLAKY = "http://127.0.0.1:4"       # never reaches the fake: answered by `cluster_errors` hooks only
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def estate(session):
     handler = in_process(fake)
 
     def answer(request, **kw):
-        return None if request.url.startswith(DEAD) else handler(request, **kw)
+        return None if request.url.startswith((DEAD, FLAKY)) else handler(request, **kw)
 
     boto = session._boto_session()._session
     for service in (CONFIG, CLUSTER):
@@ -155,7 +156,7 @@ def test_every_endpoint_throttled_goes_round_again_then_gives_up(ctx, estate, mo
             return AWSResponse(request.url, 429, {"x-amzn-ErrorType": "ThrottlingException"}, Raw())
         return None
 
-    monkeypatch.setattr(arc, "_CLIENTS", {})            # clients copy the events at creation
+    arc.forget_cluster_clients(ctx.aws)                 # clients copy the events at creation
     emitter = ctx.aws._boto_session()._session.get_component("event_emitter")
     emitter.register_first("before-send.route53-recovery-cluster", throttle)
     slept: list[float] = []
@@ -168,3 +169,110 @@ def test_every_endpoint_throttled_goes_round_again_then_gives_up(ctx, estate, mo
     with pytest.raises(DrToolError, match="no ARC cluster endpoint answered"):
         arc.read_state(ctx, endpoints, estate["use1"])
     assert throttled["left"] == 99 - arc.CLUSTER_ROUNDS
+
+
+
+def _answer_with(errors: dict[str, int]):
+    """A before-send hook answering requests to FLAKY with the next error of `errors` (code ->
+    how many times left), with the HTTP status AWS sends it with."""
+    from botocore.awsrequest import AWSResponse
+
+    status = {"ConflictException": 409, "EndpointTemporarilyUnavailableException": 503,
+              "InternalServerException": 500, "ServiceLimitExceededException": 402}
+
+    class Raw:
+        def __init__(self, code: str) -> None:
+            self.code = code
+
+        def stream(self, **_kw):
+            yield f'{{"__type": "{self.code}", "message": "try again"}}'.encode()
+
+    def answer(request, **_kw):
+        if not request.url.startswith(FLAKY):
+            return None
+        code = next(c for c, left in errors.items() if left > 0)
+        errors[code] -= 1
+        return AWSResponse(request.url, status[code], {"x-amzn-ErrorType": code}, Raw(code))
+
+    return answer
+
+
+@pytest.fixture
+def cluster_errors(ctx, monkeypatch):
+    """Serve `_answer_with(errors)` on fresh cluster clients; sleeps are recorded, not slept."""
+    emitter = ctx.aws._boto_session()._session.get_component("event_emitter")
+    slept: list[float] = []
+    monkeypatch.setattr(ctx.clock, "sleep", slept.append)
+
+    def install(errors: dict[str, int]) -> list[float]:
+        arc.forget_cluster_clients(ctx.aws)             # clients copy the events at creation
+        emitter.register_first("before-send.route53-recovery-cluster", _answer_with(errors))
+        return slept
+
+    return install
+
+
+def test_a_conflict_is_tried_again(ctx, estate, cluster_errors):
+    """ConflictException: "There was a conflict with this request. Try again." (API reference);
+    setting an absolute state twice changes nothing more, so the write is sent again."""
+    errors = {"ConflictException": 2}
+    slept = cluster_errors(errors)
+    endpoints = [{"Endpoint": FLAKY, "Region": "us-east-1"}, {"Endpoint": FLAKY, "Region": "eu-west-1"},
+                 {"Endpoint": LIVE, "Region": "us-west-2"}]
+    out = arc.set_routing_control(ctx, arc.SetParams(turn_on=[estate["usw2"]], endpoints=endpoints), [])
+    assert _state(estate, "usw2") == "On" and out.data["states"][estate["usw2"]] == "On"
+    assert errors == {"ConflictException": 0} and slept == []
+
+    errors["ConflictException"] = 99                   # every endpoint keeps conflicting: rounds, then no
+    with pytest.raises(DrToolError, match="no ARC cluster endpoint answered.*ConflictException"):
+        arc.cluster_call(ctx, endpoints[:1], "update_routing_control_states", UpdateRoutingControlStateEntries=[
+            {"RoutingControlArn": estate["usw2"], "RoutingControlState": "Off"}])
+    assert errors["ConflictException"] == 99 - arc.CLUSTER_ROUNDS and len(slept) == arc.CLUSTER_ROUNDS - 1
+
+
+def test_an_unavailable_endpoint_or_internal_error_rotates_to_the_next(ctx, estate, cluster_errors):
+    errors = {"EndpointTemporarilyUnavailableException": 1, "InternalServerException": 1}
+    slept = cluster_errors(errors)
+    endpoints = [{"Endpoint": FLAKY, "Region": "us-east-1"}, {"Endpoint": FLAKY, "Region": "eu-west-1"},
+                 {"Endpoint": LIVE, "Region": "us-west-2"}]
+    assert arc.read_state(ctx, endpoints, estate["use1"]) == "On"       # the third endpoint answers
+    assert errors == {"EndpointTemporarilyUnavailableException": 0, "InternalServerException": 0} and slept == []
+    assert arc._transient(_client_error("EndpointTemporarilyUnavailableException", 400))   # whatever the status
+    assert not arc._transient(_client_error("ValidationException", 400))
+
+
+def _client_error(code: str, status: int):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                       "UpdateRoutingControlStates")
+
+
+def test_too_many_states_at_once_is_not_sent_again(ctx, estate, cluster_errors):
+    errors = {"ServiceLimitExceededException": 5}
+    slept = cluster_errors(errors)
+    endpoints = [{"Endpoint": FLAKY, "Region": "us-east-1"}, {"Endpoint": LIVE, "Region": "us-west-2"}]
+    with pytest.raises(Exception, match="ServiceLimitExceededException"):
+        arc.cluster_call(ctx, endpoints, "update_routing_control_states", UpdateRoutingControlStateEntries=[
+            {"RoutingControlArn": estate["usw2"], "RoutingControlState": "On"}])
+    assert errors == {"ServiceLimitExceededException": 4} and slept == [] and _state(estate, "usw2") == "Off"
+
+
+def test_cluster_clients_live_and_die_with_their_session(ctx, estate):
+    """Cached on the session object itself, never under id(session), which a new session can reuse."""
+    import gc
+    import weakref
+
+    from drtool.aws.session import AwsSession
+
+    endpoint = {"Endpoint": LIVE, "Region": "us-west-2"}
+    first = arc._cluster_client(ctx, endpoint)
+    assert arc._cluster_client(ctx, endpoint) is first
+    other = AwsSession(region="us-east-1")
+    other_ctx = type(ctx)(aws=other, clock=ctx.clock, region=ctx.region, run_id=ctx.run_id)
+    second = arc._cluster_client(other_ctx, endpoint)
+    assert second is not first and arc._cluster_client(other_ctx, endpoint) is second
+    gone = weakref.ref(other)
+    del other, other_ctx, second
+    gc.collect()
+    assert gone() is None                               # the cache kept neither the session nor its clients
