@@ -21,6 +21,19 @@ _HINTS = {
     "InvalidClientTokenId": "check the credentials and the account you are pointing at",
 }
 _CONFIRM = "read the resource to see whether it applied"
+# A request signed with a time stamp too far from AWS's clock. SigV4 signs the time (X-Amz-Date)
+# and AWS answers "Signature expired: T is now earlier than ... (NOW - 5 min.)" or "Signature not
+# yet current: T is still later than ... (NOW + 5 min.)" as SignatureDoesNotMatch (query/REST
+# services) or InvalidSignatureException (JSON services); SignatureDoesNotMatch otherwise means a
+# wrong key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html).
+# Query APIs answer RequestExpired ("more than 15 minutes after the date stamp ... or the date
+# stamp on the request is more than 15 minutes in the future", Common Errors, e.g.
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html); S3 answers
+# RequestTimeTooSkewed (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+# A resend is signed with the same clock, so these fail fast with a hint instead of retrying.
+CLOCK_SKEW_HINT = "the machine's clock is off by more than 5 minutes; sync it (chrony/ntp)"
+_SKEW_CODES = frozenset({"RequestExpired", "RequestTimeTooSkewed"})
+_SIGNATURE_CODES = frozenset({"SignatureDoesNotMatch", "InvalidSignatureException"})
 
 
 class AmbiguousWrite(AwsError):
@@ -67,6 +80,19 @@ def error_code(exc: BaseException) -> str | None:
     return error.get("Code") if isinstance(error, dict) else None
 
 
+def is_clock_skew(exc: BaseException) -> bool:
+    """Was the request refused because its signing time is too far from AWS's clock?"""
+    code = error_code(exc)
+    if code in _SKEW_CODES:
+        return True
+    if code not in _SIGNATURE_CODES:
+        return False
+    response = getattr(exc, "response", None) or getattr(exc, "last_response", None) or {}
+    error = response.get("Error") if isinstance(response, dict) else None
+    message = str((error or {}).get("Message") or exc).lower()
+    return "signature expired" in message or "signature not yet current" in message
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
@@ -83,7 +109,7 @@ def translate(exc: BaseException, operation: str, step: str | None = None) -> Dr
         err = exc.response.get("Error", {})
         code = err.get("Code") or "Unknown"
         return AwsError(operation, code, _one_line(Exception(err.get("Message") or str(exc))), step,
-                        _HINTS.get(code))
+                        CLOCK_SKEW_HINT if is_clock_skew(exc) else _HINTS.get(code))
     if isinstance(exc, bx.WaiterError):
         code = error_code(exc) or "WaiterError"
         return AwsError(operation, code, _one_line(exc), step, _HINTS.get(code))

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from drtool.aws.errors import AmbiguousWrite, error_code
+from drtool.aws.errors import AmbiguousWrite, error_code, is_clock_skew
 
 T = TypeVar("T")
 
@@ -39,9 +39,10 @@ THROTTLING_CODES = frozenset({
 # change may be resent too. A retry helps once the credentials have renewed themselves
 # (botocore's RefreshableCredentials for assumed roles and instance profiles), which is
 # what lets a rollback outlive an STS session that expired mid-run. AWS: "Common Errors"
-# (ExpiredTokenException, RequestExpired), https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
-# and https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-UNAUTHENTICATED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+# (ExpiredTokenException), https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html.
+# Not RequestExpired: that is the request's time stamp (clock skew, `is_clock_skew`), which a
+# resend signs the same way, so it fails fast with a hint instead.
+UNAUTHENTICATED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
                              "RequestTimeout", "RequestTimeoutException"})
 READ_PREFIXES = ("describe_", "list_", "get_", "head_", "lookup_", "search_", "test_", "batch_get_",
@@ -81,6 +82,8 @@ def is_ambiguous(exc: BaseException) -> bool:
 
 
 def should_retry(exc: BaseException, read: bool) -> bool:
+    if is_clock_skew(exc):
+        return False
     code = error_code(exc)
     unsent, _ = _network(exc)
     if code in THROTTLING_CODES or code in UNAUTHENTICATED_CODES or unsent:

@@ -45,15 +45,50 @@ def test_changes_retry_only_on_throttling(stubbed):
     stub.assert_no_pending_responses()
 
 
-@pytest.mark.parametrize("code", ["ExpiredToken", "ExpiredTokenException", "RequestExpired"])
+@pytest.mark.parametrize("code", ["ExpiredToken", "ExpiredTokenException"])
 def test_changes_retry_when_rejected_before_authentication(stubbed, code):
-    """AWS rejects an expired token or signature before acting: resending the change is safe,
-    and succeeds once refreshable credentials have renewed (e.g. during a long rollback)."""
+    """AWS rejects an expired token before acting: resending the change is safe, and succeeds
+    once refreshable credentials have renewed (e.g. during a long rollback)."""
     client, stub = stubbed
     stub.add_client_error("stop_instances", service_error_code=code, http_status_code=400)
     stub.add_response("stop_instances", {"StoppingInstances": []}, {"InstanceIds": ["i-1"]})
     assert client.stop_instances(InstanceIds=["i-1"]) == {"StoppingInstances": []}
     stub.assert_no_pending_responses()
+
+
+SKEWED = [("RequestExpired", 400, "Request has expired."),
+          ("RequestTimeTooSkewed", 403, "The difference between the request time and the current time is too large."),
+          ("SignatureDoesNotMatch", 403, "Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z "
+                                         "(20260101T001500Z - 5 min.)"),
+          ("InvalidSignatureException", 400, "Signature not yet current: 20260101T003000Z is still later than "
+                                             "20260101T002000Z (20260101T001500Z + 5 min.)")]
+
+
+@pytest.mark.parametrize(("code", "status", "message"), SKEWED)
+@pytest.mark.parametrize("operation", ["describe_instances", "stop_instances"])
+def test_clock_skew_fails_fast_with_a_hint(stubbed, code, status, message, operation):
+    """A request signed by a clock too far from AWS's is refused, and a resend is signed by the
+    same clock: neither a read nor a change is sent again, and the error says to sync the clock."""
+    client, stub = stubbed
+    stub.add_client_error(operation, service_error_code=code, service_message=message, http_status_code=status)
+    stub.add_response(operation, {})
+    with pytest.raises(Exception) as info:
+        getattr(client, operation)(**({"InstanceIds": ["i-1"]} if operation == "stop_instances" else {}))
+    assert error_code(info.value) == code and not isinstance(info.value, AmbiguousWrite)
+    with pytest.raises(AssertionError):
+        stub.assert_no_pending_responses()          # the second answer was never asked for
+    err = translate(info.value, "ec2:DescribeInstances")
+    assert err.hint == "the machine's clock is off by more than 5 minutes; sync it (chrony/ntp)"
+
+
+def test_a_signature_mismatch_that_is_not_about_time_gets_no_clock_hint(stubbed):
+    client, stub = stubbed
+    stub.add_client_error("describe_instances", service_error_code="SignatureDoesNotMatch", http_status_code=403,
+                          service_message="The request signature we calculated does not match the signature you "
+                                          "provided. Check your AWS Secret Access Key and signing method.")
+    with pytest.raises(Exception) as info:
+        client.describe_instances()
+    assert "clock" not in (translate(info.value, "ec2:DescribeInstances").hint or "")
 
 
 def test_changes_never_retry_other_errors(stubbed):

@@ -96,3 +96,23 @@ def test_a_change_that_never_connected_is_retried_then_reported():
     assert aws.calls["ec2:TerminateInstances"] == 3
     err = translate(info.value, "ec2:TerminateInstances")
     assert "EndpointUnreachable" in err.message and "AWS_ENDPOINT_URL" in err.hint
+
+
+def test_a_request_refused_for_clock_skew_is_sent_once_and_says_to_sync_the_clock():
+    """EC2 answers RequestExpired when the request's date stamp is too far from AWS's clock
+    (Common Errors); a resend would carry the same clock, so drtool does not send one."""
+    with LoopbackServer([ec2_error("RequestExpired", 400)], default=EMPTY) as server:
+        aws = session(server.url)
+        with pytest.raises(Exception) as info:
+            aws.client("ec2").describe_instances()
+    assert server.actions == ["DescribeInstances"]
+    err = translate(info.value, "ec2:DescribeInstances")
+    assert err.hint == "the machine's clock is off by more than 5 minutes; sync it (chrony/ntp)"
+    assert "RequestExpired" in err.message
+
+
+def test_an_expired_token_is_still_sent_again():
+    with LoopbackServer([ec2_error("ExpiredToken", 400)], default=TERMINATED) as server:
+        result = session(server.url).client("ec2").terminate_instances(InstanceIds=["i-1"])
+    assert server.actions == ["TerminateInstances"] * 2
+    assert result["TerminatingInstances"][0]["InstanceId"] == "i-1"
