@@ -118,8 +118,13 @@ def _rds(ctx: Any, region: str, res: _Resource) -> list[RecoveryPoint]:
            for s in snaps if s.get("Status") == "available" and str(s.get(id_field, "")).lower() == res.name.lower()
            and (home or _from_home(s, source, res)) and (at := _db_snapshot_at(s)) is not None]
     if home:
-        live = (client.describe_db_instances(DBInstanceIdentifier=res.name)["DBInstances"] if res.kind == "db"
-                else client.describe_db_clusters(DBClusterIdentifier=res.name)["DBClusters"])
+        try:
+            live = (client.describe_db_instances(DBInstanceIdentifier=res.name)["DBInstances"] if res.kind == "db"
+                    else client.describe_db_clusters(DBClusterIdentifier=res.name)["DBClusters"])
+        except Exception as exc:
+            if error_code(exc) not in ("DBInstanceNotFound", "DBClusterNotFoundFault"):
+                raise
+            live = []    # deleted: no point-in-time restore, its snapshots still count
         if live and live[0].get("LatestRestorableTime") and live[0].get("BackupRetentionPeriod", 1):
             out.append(RecoveryPoint("rds-pitr" if res.kind == "db" else "aurora-pitr", "",
                                      to_epoch(live[0]["LatestRestorableTime"]) or 0.0, region=region))

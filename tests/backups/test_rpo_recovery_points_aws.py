@@ -167,3 +167,12 @@ def test_a_region_that_cannot_be_read_is_named_and_the_rest_still_count(ctx, clo
     m = measure(ctx, h.volume_arn(vol), clock.now(), aws_backup=False, regions=[PRIMARY, "eu-nowhere-1"])
     assert m.measured_s == pytest.approx(30.0)
     assert list(m.evidence["unread"]) == ["ebs in eu-nowhere-1"]
+
+
+def test_the_snapshots_of_a_deleted_instance_still_count(ctx, clock):
+    db = h.db_instance("shop-db")
+    h.drop_rds_snapshots(db, PRIMARY)
+    h.db_snapshot(db, "final", at=clock.now() - 70)
+    boto3.client("rds", PRIMARY).delete_db_instance(DBInstanceIdentifier=db, SkipFinalSnapshot=True)
+    m = measure(ctx, f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:db:{db}", clock.now(), aws_backup=False)
+    assert m.measured_s == pytest.approx(70.0) and "unread" not in m.evidence
