@@ -15,6 +15,8 @@ operations in the same order (`plain_drill`), and the table lists both.
 Two comparisons: *in-process* (the library, after one warm-up round of each: imports and
 caches paid) and *fresh process* (`drtool run --yes` vs `python bench/drill_overhead.py
 --plain`, each a new interpreter, as a user runs them; CPU from the children's rusage).
+The children keep their bytecode in a temporary cache (round 0 fills it), as an installed
+package has it; with PYTHONDONTWRITEBYTECODE set, every fresh run would recompile drtool.
 
 Writes bench/results/drill_overhead.json.
 """
@@ -205,7 +207,9 @@ def main() -> int:
                                                region=REGION, group=GROUP, tg=TG, health=health))
             import boto3  # noqa: F401 - imported once up front for both sides (the CLI imports it lazily)
 
-            env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": url, "AWS_REGION": REGION}
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": url, "AWS_REGION": REGION,
+                   "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}   # bytecode kept, as pip install does
+            env.pop("PYTHONDONTWRITEBYTECODE", None)   # else every fresh run recompiles drtool's modules
             commands = {"drtool_cli": [sys.executable, "-m", "drtool", "run", str(drill_path), "--yes",
                                        "--progress", "off", "--results", str(Path(tmp) / "cli-results")],
                         "plain_cli": [sys.executable, str(Path(__file__).resolve()), "--plain", url, health]}

@@ -33,7 +33,6 @@ from drtool.run_types import (
     operator,
 )
 from drtool.scorecard import write_scorecard
-from drtool.services.model import infer_disruption
 from drtool.signals import HeldSignals, Interrupted, held_signals, raise_on_signals
 from drtool.timing import PollTimeout, wait_until
 from drtool.workaround import WorkaroundTrack
@@ -264,7 +263,7 @@ class DrillRun:
         services = run_services(self.drill)
         self.journal.write(
             "run.started", t=self.started_at, run_id=self.run_id, drill=doc.name, scenario=self.drill.scenario.name,
-            disruption=self.drill.scenario.disruption or infer_disruption(self.drill.scenario.name),
+            disruption=self.drill.scenario.disruption or _infer_disruption(self.drill.scenario.name),
             mode=self.opts.mode, service=doc.service.model_dump(), tool_version=__version__,
             objectives={"rto_s": self.drill.objectives.rto, "rpo_s": self.drill.objectives.rpo},
             account_ids=list(dict.fromkeys([self.plan.account, *self.plan.accounts.values()])) if self.plan.account
@@ -348,3 +347,9 @@ class DrillRun:
         """Record how execution ended. The verdict (objectives met or missed, rollback
         incomplete) is judged from the journal by `build_scorecard`, not here."""
         self.journal.write("run.finished", status=status, reason=reason)
+
+
+def _infer_disruption(scenario_name: str | None) -> str:
+    from drtool.services.model import infer_disruption  # the services models load only when needed
+
+    return infer_disruption(scenario_name)

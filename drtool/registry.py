@@ -4,13 +4,16 @@ Each entry carries its parameter model, the IAM actions it needs, the target typ
 takes and (for actions) the undo it journals, so validation, `drtool scenarios`,
 `drtool schema` and `drtool permissions` all read the same place. Built-ins register by
 importing the modules listed in `BUILTIN_MODULES`; nothing walks the file tree and no
-Python path is ever read from YAML.
+Python path is ever read from YAML. `drtool.registry_index.INDEX` says which module
+registers which name (as cloud-custodian's resource map does), so a run imports only the
+modules its drill names; a test keeps the index equal to what the modules register.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +89,7 @@ class Registry:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
+        self.modules: dict[str, str] = {}      # name -> the module that registered it
 
     def register(self, name: str, *, summary: str, params: type[BaseModel] = Params,
                  iam: tuple[str, ...] | list[str] = (), target_type: str | None = None,
@@ -100,6 +104,7 @@ class Registry:
         `undo` names the undo entry an action journals; `follow_up` explains what to do
         by hand when an action cannot be undone (it lands in the scorecard's follow_up).
         """
+        module = str(sys._getframe(1).f_globals.get("__name__", ""))
 
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
             if name in self._entries:
@@ -107,22 +112,35 @@ class Registry:
             self._entries[name] = Entry(name=name, kind=self.kind, summary=summary, params=params,
                                         func=func, iam=tuple(iam), target_type=target_type,
                                         undo=undo, follow_up=follow_up, extra=extra)
+            self.modules[name] = module
             return func
 
         return decorate
 
     def get(self, name: str) -> Entry:
-        load_builtins()
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise UnknownEntry(self.kind, name, self.suggest(name)) from None
+        if not self._load(name):
+            raise UnknownEntry(self.kind, name, self.suggest(name))
+        return self._entries[name]
 
     def __contains__(self, name: str) -> bool:
-        load_builtins()
+        return self._load(name)
+
+    def _load(self, name: str) -> bool:
+        """Whether `name` is registered, importing the module the index names for it (all
+        built-ins when the index does not know it)."""
+        if name in self._entries:
+            return True
+        from drtool.registry_index import INDEX
+
+        module = INDEX.get(self.kind, {}).get(name)
+        if module is not None:
+            importlib.import_module(module)
+        if name not in self._entries:
+            load_builtins()
         return name in self._entries
 
     def suggest(self, name: str) -> str | None:
+        load_builtins()
         matches = difflib.get_close_matches(name, list(self._entries), n=1, cutoff=0.5)
         return matches[0] if matches else None
 
@@ -152,3 +170,22 @@ def load_builtins() -> None:
     _loaded = True
     for module in BUILTIN_MODULES:
         importlib.import_module(module)
+
+
+def render_index() -> str:
+    """The source of drtool/registry_index.py, from what the built-in modules register."""
+    load_builtins()
+    lines = ['"""Which built-in module registers each action, probe, undo and target type, so a run',
+             "imports only the modules its drill names (drtool.registry). Generated; tests/unit/",
+             "test_registry_index.py keeps it equal to what the modules register:",
+             "",
+             "    PYTHONPATH=. python -m drtool.registry_index > drtool/registry_index.py",
+             '"""', "", "from __future__ import annotations", "", "INDEX: dict[str, dict[str, str]] = {"]
+    for registry in (ACTIONS, PROBES, UNDOS, TARGETS):
+        lines.append(f'    "{registry.kind}": {{')
+        lines += [f'        "{name}": "{registry.modules[name]}",' for name in sorted(registry.modules)
+                  if registry.modules[name].startswith("drtool.")]
+        lines.append("    },")
+    lines += ["}", "", "", 'if __name__ == "__main__":',
+              "    from drtool.registry import render_index", "", '    print(render_index(), end="")', ""]
+    return "\n".join(lines)

@@ -25,11 +25,13 @@ from drtool.errors import DocumentError, Problem
 from drtool.loader import Loaded, load_yaml, read_bytes
 
 
-def _models() -> dict[str, Any]:
-    """Document kinds by `kind:`; `services` (drtool.services) is imported only when needed."""
+def _model(kind: str) -> Any:
+    """The model of a document kind; `services` (drtool.services) is imported only when needed."""
+    if kind != "services":
+        return MODELS.get(kind)
     from drtool.services.model import ServicesDoc
 
-    return {**MODELS, "services": ServicesDoc}
+    return ServicesDoc
 
 
 @dataclass
@@ -72,7 +74,7 @@ def read(path: str | Path, raw: bytes | None = None) -> Document:
         return Document(path, loaded, None, [*problems, loaded.problem(
             (), "expected a mapping with `kind: scenario` or `kind: drill`")])
     kind = loaded.data.get("kind")
-    model = _models().get(kind) if isinstance(kind, str) else None
+    model = _model(kind) if isinstance(kind, str) else None
     if model is None:
         shown = repr(kind) if len(repr(kind)) <= 60 else repr(kind)[:57] + "..."
         return Document(path, loaded, None, [*problems, loaded.problem(

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from drtool.documents.regions import check_region
 from drtool.durations import parse_duration
-from drtool.rpo import RpoConfig
+from drtool.rpo.config import RpoConfig
 
 MIN_POLL = 0.1
 

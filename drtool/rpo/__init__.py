@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drtool.rpo.canary import CanaryMeter, CanaryStore, DynamoDbCanaryStore, S3CanaryStore, canary_rpo
 from drtool.rpo.config import (
@@ -41,7 +41,20 @@ from drtool.rpo.config import (
     RpoMeter,
     S3CanaryConfig,
 )
-from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter, recovery_points
+
+if TYPE_CHECKING:
+    from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter, recovery_points
+
+_SAMPLERS = {"RecoveryPointMeter", "ReplicationLagMeter", "recovery_points"}
+
+
+def __getattr__(name: str) -> Any:
+    """The samplers (and through them the backup inventory) load on first use: a drill
+    without a recovery-point or replication-lag source never imports them."""
+    if name in _SAMPLERS:
+        from drtool.rpo import samplers
+        return getattr(samplers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["CanaryConfig", "CanaryMeter", "CanaryStore", "DynamoDbCanaryConfig", "DynamoDbCanaryStore",
            "RecoveryPointConfig", "RecoveryPointMeter", "ReplicationLagConfig", "ReplicationLagMeter", "RpoConfig",
@@ -56,6 +69,8 @@ def build_meters(config: RpoConfig | None, ctx: Any, dr_region: str | None = Non
     `dr_region` (the drill's `dr_region` parameter) is where a recovery point is read by default."""
     if config is None:
         return []
+    from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter
+
     meter_ctx: Callable[[str, str | None], Any] = \
         lambda label, account: dataclasses.replace(ctx, step=label, account=account)  # noqa: E731
     meters: list[RpoMeter] = []
