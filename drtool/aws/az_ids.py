@@ -23,6 +23,11 @@ from drtool.documents.regions import AZ_ID_PATTERN
 from drtool.errors import DrToolError
 
 IAM = ["ec2:DescribeAvailabilityZones"]
+# FIS target filter paths that hold a zone name: an instance's `Placement.AvailabilityZone`, a
+# subnet's `AvailabilityZone` (FIS User Guide, "Targets for AWS FIS", resource filters,
+# https://docs.aws.amazon.com/fis/latest/userguide/targets.html#target-filters). Shared by
+# fis.experiment (AZ IDs there are translated) and the FIS importer (they become `az:`).
+FIS_AZ_PATHS = frozenset({"Placement.AvailabilityZone", "AvailabilityZone"})
 _LETTER = re.compile(r"^[a-z]$")
 
 _maps: weakref.WeakKeyDictionary[Any, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()

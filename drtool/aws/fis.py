@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from drtool.aws.az_ids import FIS_AZ_PATHS, is_az_id, resolve_az
+from drtool.aws.az_ids import IAM as AZ_IAM
 from drtool.aws.errors import error_code
 from drtool.context import RUN_TAG, StepContext
 from drtool.durations import parse_duration
@@ -31,7 +33,7 @@ LIVE = ("pending", "initiating", "running")
 ENDED = ("completed", "stopped", "failed", "cancelled")
 POLL_S = 1.0
 START_IAM = ["fis:CreateExperimentTemplate", "fis:GetExperimentTemplate", "fis:StartExperiment",
-             "fis:GetExperiment", "fis:TagResource", "iam:PassRole"]
+             "fis:GetExperiment", "fis:TagResource", "iam:PassRole", *AZ_IAM]
 STOP_IAM = ["fis:ListExperiments", "fis:GetExperiment", "fis:StopExperiment"]
 DELETE_IAM = ["fis:ListExperimentTemplates", "fis:DeleteExperimentTemplate"]
 
@@ -47,7 +49,8 @@ class ExperimentParams(Params):
         default=None, description="inline FIS actions, as in a template: {name: {actionId, parameters, targets}}")
     targets: dict[str, dict[str, Any]] | None = Field(
         default=None, description="inline FIS targets: {name: {resourceType, resourceArns|resourceTags, "
-                                  "selectionMode}}")
+                                  "filters, selectionMode}}; a zone filter (Placement.AvailabilityZone, "
+                                  "AvailabilityZone) may give AZ IDs (use1-az1), used as the account's zone names")
     role_arn: str | None = Field(default=None, description="the role FIS acts with (inline templates)")
     stop_conditions: list[dict[str, str]] | None = Field(
         default=None, description="FIS stop conditions ({source: aws:cloudwatch:alarm, value: ALARM ARN}); "
@@ -96,11 +99,12 @@ def start_experiment(ctx: StepContext, params: ExperimentParams, targets: list[R
     tags = {**ctx.run_tags, TOKEN_TAG: token}
     template_id = params.template_id
     if template_id is None:
+        inline_targets = _zone_names(ctx, params.targets or {}, region)   # may refuse: nothing created yet
         created = ctx.change(
             f"create a temporary FIS experiment template ({', '.join(sorted(params.actions or {}))}) in {region}",
             lambda: client.create_experiment_template(
                 clientToken=token, description=f"drtool run {ctx.run_id} step {ctx.step}"[:512],
-                roleArn=params.role_arn, actions=params.actions, targets=params.targets or {},
+                roleArn=params.role_arn, actions=params.actions, targets=inline_targets,
                 stopConditions=params.stop_conditions or [{"source": "none"}], tags=tags),
             undo=UndoSpec("fis.delete-template", {"run_id": ctx.run_id, "token": token, "region": region}, region),
             resources=[f"fis:experiment-template:{token}"])
@@ -120,6 +124,23 @@ def start_experiment(ctx: StepContext, params: ExperimentParams, targets: list[R
     return Outcome(f"FIS experiment {experiment_id} (template {template_id}) is running: {listed}. FIS ends "
                    f"each action after its duration, even if drtool stops.",
                    {"experiment_id": experiment_id, "template_id": template_id, "actions": states})
+
+
+def _zone_names(ctx: StepContext, targets: dict[str, dict[str, Any]], region: str) -> dict[str, dict[str, Any]]:
+    """The inline targets with each AZ ID in a zone filter (FIS_AZ_PATHS) replaced by the acting
+    account's zone name: FIS matches those filters against the resource's zone name (FIS User
+    Guide, "Targets for AWS FIS", https://docs.aws.amazon.com/fis/latest/userguide/targets.html).
+    Names and other filters stay as given; an AZ ID the account lacks in `region` raises."""
+    def value(v: Any) -> Any:
+        return resolve_az(ctx, v, region).name if isinstance(v, str) and is_az_id(v) else v
+
+    def flt(f: Any) -> Any:
+        if isinstance(f, dict) and f.get("path") in FIS_AZ_PATHS and isinstance(f.get("values"), list):
+            return {**f, "values": [value(v) for v in f["values"]]}
+        return f
+
+    return {name: {**t, "filters": [flt(f) for f in t["filters"]]} if isinstance(t.get("filters"), list) else t
+            for name, t in targets.items()}
 
 
 def _wait_running(ctx: StepContext, client: Any, experiment_id: str, timeout: float) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drtool.aws.az_ids import FIS_AZ_PATHS
 from drtool.importers.output import ImportResult
 from drtool.importers.steps import REGION, arn_parts, region_of, unusable
 
@@ -29,7 +30,6 @@ NATIVE = {  # FIS actionId -> (drtool action, target key, FIS resource type)
     "aws:network:disrupt-connectivity": ("ec2.blackhole-subnets", "Subnets", "aws:ec2:subnet"),
     "aws:rds:failover-db-cluster": ("rds.failover-cluster", "Clusters", "aws:rds:cluster"),
 }
-_AZ_PATHS = {"Placement.AvailabilityZone", "AvailabilityZone"}  # instance / subnet filter paths
 _MODE = re.compile(r"^(ALL|COUNT\((\d+)\)|PERCENT\((\d+(?:\.\d+)?)\))$")
 
 
@@ -103,7 +103,7 @@ def _selector(tpl: _Template, target: dict[str, Any], rtype: str) -> dict[str, A
         selector["tags"] = {str(k): str(v) for k, v in tags.items()}
     for flt in _list(target.get("filters")):
         path, values = (flt.get("path"), flt.get("values")) if isinstance(flt, dict) else (None, None)
-        if path in _AZ_PATHS and isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        if path in FIS_AZ_PATHS and isinstance(values, list) and values and all(isinstance(v, str) for v in values):
             selector["az"] = values[0] if len(values) == 1 else list(values)
         elif path == "State.Name" and rtype == "aws:ec2:instance" and set(map(str, _list(values))) <= {"running", "pending"}:
             continue                            # drtool acts on pending/running instances only anyway

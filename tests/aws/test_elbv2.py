@@ -56,3 +56,41 @@ def test_needs_at_least_one_healthy_and_missing_group(ctx, tg):
     assert not empty.ok and "need 1" in empty.detail
     missing = probe(ctx, target_group="nope-tg")
     assert not missing.ok and "not found" in missing.detail
+
+
+def _count_describe_target_groups(ctx) -> list[str]:
+    calls: list[str] = []
+    ctx.client("elbv2", "us-east-1").meta.events.register(
+        "before-call.elastic-load-balancing-v2.DescribeTargetGroups", lambda **kw: calls.append("DescribeTargetGroups"))
+    return calls
+
+
+def test_a_name_is_looked_up_once_over_several_polls(ctx, tg):
+    calls = _count_describe_target_groups(ctx)
+    for _ in range(5):
+        assert probe(ctx, target_group="web-tg").ok
+    assert len(calls) == 1
+    assert probe(ctx, target_group=tg["arn"]).ok and len(calls) == 1     # an ARN needs no lookup
+
+
+def test_a_recreated_group_is_found_again_under_its_new_arn(ctx, tg):
+    calls = _count_describe_target_groups(ctx)
+    assert probe(ctx, target_group="web-tg").ok
+    elb = boto3.client("elbv2", region_name="us-east-1")
+    vpc = elb.describe_target_groups(TargetGroupArns=[tg["arn"]])["TargetGroups"][0]["VpcId"]
+    elb.delete_target_group(TargetGroupArn=tg["arn"])
+    new = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=new["TargetGroupArn"], Targets=[{"Id": tg["ids"][0], "Port": 80}])
+    result = probe(ctx, target_group="web-tg")
+    assert result.ok and result.data["targets"] == [tg["ids"][0]] and len(calls) == 2
+    assert probe(ctx, target_group="web-tg").ok and len(calls) == 2      # the new ARN is cached
+
+
+def test_a_deleted_group_reads_not_found_and_is_not_cached(ctx, tg):
+    calls = _count_describe_target_groups(ctx)
+    assert probe(ctx, target_group="web-tg").ok
+    boto3.client("elbv2", region_name="us-east-1").delete_target_group(TargetGroupArn=tg["arn"])
+    for _ in range(2):
+        missing = probe(ctx, target_group="web-tg")
+        assert not missing.ok and "not found" in missing.detail
+    assert len(calls) == 3                                                # each poll asks again
