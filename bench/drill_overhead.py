@@ -141,9 +141,12 @@ def plain_drill(url: str, health: str) -> list[str]:
         return made
 
     sts, ec2, elb, asg = client("sts"), client("ec2"), client("elbv2"), client("autoscaling")
+    arns: dict[str, str] = {}          # the target group's ARN, looked up once (as drtool caches it)
 
     def healthy() -> bool:
-        tg = elb.describe_target_groups(Names=[TG])["TargetGroups"][0]["TargetGroupArn"]
+        if TG not in arns:
+            arns[TG] = elb.describe_target_groups(Names=[TG])["TargetGroups"][0]["TargetGroupArn"]
+        tg = arns[TG]
         states = [t["TargetHealth"]["State"] for t in
                   elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
         with urllib.request.urlopen(health, timeout=5) as answer:  # noqa: S310 - loopback
