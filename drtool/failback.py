@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from drtool.documents import Drill, Step
 from drtool.documents.binding import UNDOABLE_PHASES
-from drtool.rollback import PendingUndo, pending_undos, undo_items
+from drtool.rollback import HELD_BACK, PendingUndo, pending_undos, undo_items
 from drtool.run_types import DEFAULT_WAIT_TIMEOUT, error_text
 from drtool.signals import HeldSignals
 from drtool.timing import PollTimeout, rfc3339, wait_until
@@ -71,7 +71,7 @@ class FailbackStopped(Exception):
 
 def held_reason(label: str, run_id: str) -> str:
     """`rollback.remaining[].reason` of a change the stopped failback did not reach."""
-    return (f"held back: the ordered failback stopped at {label!r}; run `drtool rollback {run_id}` "
+    return (f"{HELD_BACK}: the ordered failback stopped at {label!r}; run `drtool rollback {run_id}` "
             "once the primary serves again")
 
 

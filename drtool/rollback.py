@@ -16,6 +16,8 @@ from typing import Any
 from drtool.context import StepContext
 from drtool.resources import UndoSpec
 
+HELD_BACK = "held back"        # the reason's start for a change a stopped failback did not reach
+
 
 @dataclass
 class PendingUndo:

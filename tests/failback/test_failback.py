@@ -149,7 +149,7 @@ def left_on_dr(result, events, statuses: tuple[str, ...] = ("ok", "failed")) -> 
     assert "failback step 'primary serves' failed" in reason
     assert "the rest was left on the DR side (2 change(s) still changed)" in reason
     assert f"run `drtool rollback {card['run']['id']}` once the primary serves again" in reason
-    assert "reverse order" not in reason
+    assert "reverse order" not in reason and reason.endswith("2 change(s) held back by the stopped failback")
     assert card["rollback"]["status"] == "incomplete"
     remaining = {r["summary"]: r["reason"] for r in card["rollback"]["remaining"]}
     assert remaining == {s: f"held back: the ordered failback stopped at 'primary serves'; run `drtool rollback "
