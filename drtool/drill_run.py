@@ -2,7 +2,8 @@
 
 `DrillRun.run()` is the only way the phases run. Whatever ends them (a failed check, an
 AWS error in any call, an interrupt, a bug), it measures, undoes every journaled change
-(in the scenario's failback order first, `drtool.failback`), records the ending and
+(in the scenario's failback order first, `drtool.failback`, which stops at its first
+failure and leaves the rest for `drtool rollback`), records the ending and
 writes the scorecard (SPEC 7.3). Watching the service (steady
 state, impact, verify) lives in `drtool.watch`; RPO meters and posture in `drtool.measure`.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from drtool import __version__, measure, watch
 from drtool.context import StepContext
 from drtool.documents import Drill, Step
-from drtool.failback import FailbackOutcome, record_plan, run_failback
+from drtool.failback import FailbackOutcome, record_plan, run_failback, stopped_reason
 from drtool.guardrails import Plan, step_key
 from drtool.journal import JOURNAL_NAME, Journal, read_journal
 from drtool.observe import RecoveryObserver
@@ -104,14 +105,15 @@ class DrillRun:
                 measure.finish_meters(self)
                 failback = self.rollback(held)
             finally:
-                if failback.abandoned:      # the failback runbook did not work: never a pass
+                if failback.stopped:        # the failback runbook did not work: never a pass
                     status = failback.status if status == "passed" else status
                     reason = (f"{reason}; " if reason else "") + \
-                        f"{failback.abandoned}; the rest was undone in reverse order"
+                        stopped_reason(failback, self.run_id, self.expires_at)
                 if held:
                     status = "aborted"
                     reason = (f"{reason}; " if reason else "") + \
-                        f"interrupted during rollback ({', '.join(held.names)}); the rollback finished first"
+                        f"interrupted during rollback ({', '.join(held.names)}); " + \
+                        ("the ordered failback stopped" if failback.stopped else "the rollback finished first")
                 self.finish(status, reason)
                 self.journal.close()
                 card = write_scorecard(self.run_dir, self.drill.name, self.opts.previous_sha256)
@@ -318,22 +320,29 @@ class DrillRun:
     def rollback(self, held: HeldSignals | None = None) -> FailbackOutcome:
         """Run the scenario's failback in order (once the fault was injected), undo every
         journaled change left in reverse, then run the scenario's rollback steps. What could
-        not be undone stays pending in the journal (the scorecard lists it). Returns how the
-        failback went (`abandoned` None: it ran through, or there was none)."""
+        not be undone stays pending in the journal (the scorecard lists it). A failback that
+        stops (`stopped`) holds back everything after it: no reverse undo, no rollback steps.
+        Returns how the failback went (`stopped` None: it ran through, or there was none)."""
         self.opts.report("  rollback")
         self.where = "rollback"
         failback = FailbackOutcome()
         if self.drill.steps.get("failback") and self.fault_at is not None:
             failback = run_failback(self, held if held is not None else HeldSignals())
             self.where = "rollback"
-        undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal, self.opts.report,
-                 skip=failback.attempted)
+        if not failback.stopped:
+            undo_all(read_journal(self.journal.path), lambda region: self.context(region), self.journal,
+                     self.opts.report, skip=failback.attempted)
         if self.expires_at is not None:
             from drtool.expiry import untag_undone
 
             events = read_journal(self.journal.path)
             untag_undone(events, self.session, events[0], self.clock)
         for step in self.drill.steps.get("rollback", []):
+            if failback.stopped:            # extra undo steps: only once the changes are undone
+                self.journal.write("note", step=step.label, message="rollback step not run: the ordered failback "
+                                   "stopped; run it by hand once `drtool rollback` has finished")
+                self.opts.report(f"  rollback step {step.label} NOT RUN: the ordered failback stopped")
+                continue
             try:
                 self.run_step(step, undoable=False)
             except Exception as exc:  # noqa: BLE001 - journaled as a failed step; the others still run

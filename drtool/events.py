@@ -114,6 +114,14 @@ class UndoFailed(TypedDict):
     reason: NotRequired[str]
 
 
+class UndoHeld(TypedDict):
+    """A pending undo deliberately not attempted: the ordered failback stopped before it."""
+
+    intent: int
+    summary: str
+    reason: str
+
+
 class Instant(TypedDict):
     """`fault` and `recovered`: only the instant (`t`) of RecordBase."""
 
@@ -183,7 +191,8 @@ class FailbackStep(TypedDict):
 
 
 class FailbackFinished(TypedDict):
-    status: str                          # complete | abandoned | replayed (by drtool rollback, no waits)
+    status: str                          # complete | stopped (an entry failed: the rest held back) |
+                                         # replayed (by drtool rollback, no waits) | abandoned (older runs)
     reason: str | None
 
 
@@ -197,6 +206,7 @@ EVENTS: dict[str, type] = {
     "step.started": StepStarted, "step.finished": StepFinished,
     "change.intent": ChangeIntent, "change.done": ChangeDone, "change.failed": ChangeFailed,
     "undo.started": UndoStarted, "undo.done": UndoDone, "undo.failed": UndoFailed,
+    "undo.held": UndoHeld,
     "fault": Instant, "impact": Impact, "recovered": Recovered, "rpo.measured": RpoMeasured,
     "posture": Posture, "note": Note, "follow_up": FollowUp, "manual.acknowledged": ManualAcknowledged,
     "run.error": RunError, "run.finished": RunFinished, "workaround": Workaround,

@@ -6,10 +6,18 @@ black-hole, sending clients back to a region that is still cut off. A scenario c
 order instead: network first, wait for the primary, DNS back, wait out the record's TTL,
 then the DR region down. An `undo:` entry replays the journaled undos of one step
 (compare and swap, as `undo_all` does); `wait:`/`check:` entries poll probes as `recover`
-does. Any failure gives the order up: whatever is still changed is then undone in reverse
-order, the safety net that also covers every step the failback does not name. The plan
-is journaled at run start (`failback.plan`) so `drtool rollback` after a crash keeps its
-order; it skips the waits, which need the running drill.
+does. The steps the failback does not name are undone after it, in reverse order.
+
+The first failure (an undo that fails or finds its resource changed, a wait that times
+out, a check that does not hold, an AWS error, a signal during a wait) STOPS the
+failback: nothing it had not reached is undone, the steps it does not name included, so
+traffic stays on the DR side instead of going back to a primary that may not serve. Each
+change left is journaled as held back (`undo.held`) and stays pending: the run ends
+rollback-incomplete (exit 5) and `drtool rollback RUN` finishes it once the primary serves
+again. The plan is journaled at run start (`failback.plan`) so `drtool rollback` keeps the
+order; it skips the waits (they need the running drill) and stops at its first failed
+undo the same way. A run whose fault was never injected, or a scenario without a
+failback, is undone in plain reverse order.
 """
 
 from __future__ import annotations
@@ -20,15 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 from drtool.documents import Drill, Step
 from drtool.documents.binding import UNDOABLE_PHASES
-from drtool.rollback import PendingUndo, pending_undos, undo_items
+from drtool.rollback import HELD_BACK, PendingUndo, pending_undos, undo_items
 from drtool.run_types import DEFAULT_WAIT_TIMEOUT, error_text
 from drtool.signals import HeldSignals
-from drtool.timing import PollTimeout, wait_until
+from drtool.timing import PollTimeout, rfc3339, wait_until
 
 if TYPE_CHECKING:
     from drtool.drill_run import DrillRun
 
-REVERSE_RESERVE_S = 5 * 60.0   # kept before the run's expiry for the reverse-order undo
+EXPIRY_RESERVE_S = 5 * 60.0    # kept before the run's expiry: the rest of the failback and the run's ending
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,50 @@ class FailbackEntry:
 
 @dataclass
 class FailbackOutcome:
-    abandoned: str | None = None                         # why the order was given up; None: all ran
+    stopped: str | None = None                           # why the failback stopped; None: all ran
     status: str = "failed"                               # the run's status if it had passed: failed
                                                          # (an entry did not hold) or aborted (an error)
     attempted: set[int] = field(default_factory=set)     # intents whose undo the failback ran
+    left: int = 0                                        # stopped: changes still pending (held or failed)
 
 
-class FailbackAbandoned(Exception):
-    """A failback entry failed: the rest is undone in reverse order."""
+class FailbackStopped(Exception):
+    """A failback entry failed: the failback stops and holds back what it had not reached."""
+
+
+def held_reason(label: str, run_id: str) -> str:
+    """`rollback.remaining[].reason` of a change the stopped failback did not reach."""
+    return (f"{HELD_BACK}: the ordered failback stopped at {label!r}; run `drtool rollback {run_id}` "
+            "once the primary serves again")
+
+
+def hold_back(events: list[dict[str, Any]], journal: Any, reason: str, since: int,
+              report: Callable[[str], None]) -> tuple[list[str], set[int]]:
+    """Journal every change still pending as held back (`undo.held`), but those whose undo
+    failed after journal seq `since` (they keep their failure as reason). Returns (their
+    `remaining` lines, their intents)."""
+    failed = {e["intent"] for e in events if e["event"] == "undo.failed" and e["seq"] > since}
+    lines: list[str] = []
+    intents: set[int] = set()
+    for item in pending_undos(events):
+        if item.intent_seq in failed:
+            continue
+        journal.write("undo.held", intent=item.intent_seq, summary=item.summary, reason=reason)
+        report(f"  held back    {item.summary} ({item.undo.name})")
+        lines.append(f"{item.summary} [{item.undo.name}: {reason}]")
+        intents.add(item.intent_seq)
+    return lines, intents
+
+
+def stopped_reason(outcome: FailbackOutcome, run_id: str, expires_at: float | None) -> str:
+    """The run's reason once its failback stopped: what failed, what was left and how to
+    finish it."""
+    if not outcome.left:
+        return f"{outcome.stopped}; nothing was left changed"
+    sweeper = (f" (if nobody does, the expiry sweeper undoes it in the failback order, without its waits, "
+               f"after {rfc3339(expires_at)})" if expires_at is not None else "")
+    return (f"{outcome.stopped}; the rest was left on the DR side ({outcome.left} change(s) still changed): "
+            f"run `drtool rollback {run_id}` once the primary serves again{sweeper}")
 
 
 def planned(drill: Drill) -> list[FailbackEntry]:
@@ -67,7 +111,7 @@ def planned(drill: Drill) -> list[FailbackEntry]:
 
 def left_to_reverse(drill: Drill) -> list[str]:
     """Labels of the steps with undoable changes the failback does not name: they are
-    undone afterwards, in reverse order."""
+    undone afterwards, in reverse order (only once the failback ran through)."""
     named = {s.ref for s in drill.steps.get("failback", []) if s.form == "undo"}
     return [s.label for phase in UNDOABLE_PHASES for s in drill.steps.get(phase, [])
             if s.form == "action" and s.entry is not None and s.entry.undo and s.label not in named]
@@ -88,11 +132,13 @@ def _entry_done(run: DrillRun, step: Step, status: str, detail: str) -> None:
 
 
 def run_failback(run: DrillRun, held: HeldSignals) -> FailbackOutcome:
-    """Run the failback entries in order. The first failure stops them; the caller then
-    undoes what is left in reverse order (never leaving a change behind)."""
+    """Run the failback entries in order. The first failure stops them: every change still
+    pending is held back (journaled, left for `drtool rollback`) and the caller undoes
+    nothing more. Otherwise the caller undoes the rest in reverse order."""
     from drtool.journal import read_journal
 
     outcome = FailbackOutcome()
+    since = read_journal(run.journal.path)[-1]["seq"]
     run.opts.report("  failback, in order")
     for step in run.drill.steps.get("failback", []):
         run.where = f"failback {step.label}"
@@ -100,35 +146,38 @@ def run_failback(run: DrillRun, held: HeldSignals) -> FailbackOutcome:
             if step.form == "undo":
                 items = [p for p in pending_undos(read_journal(run.journal.path)) if p.step == step.ref]
                 outcome.attempted.update(p.intent_seq for p in items)
-                left = undo_items(items, lambda region: run.context(region), run.journal, run.opts.report)
+                left = undo_items(items, lambda region: run.context(region), run.journal, run.opts.report,
+                                  stop_at_failure=True)
                 if left:
-                    raise FailbackAbandoned("; ".join(left))
+                    raise FailbackStopped("; ".join(left))
                 detail = f"{len(items)} change(s) undone" if items else "nothing to undo (no change journaled)"
             else:
                 detail = _probe(run, step, held)
-        except BaseException as exc:  # noqa: BLE001 - any failure hands over to the reverse-order undo
-            message = str(exc) if isinstance(exc, FailbackAbandoned) else error_text(exc)
-            outcome.status = "failed" if isinstance(exc, FailbackAbandoned) else "aborted"
+        except BaseException as exc:  # noqa: BLE001 - any failure stops the failback where it is
+            message = str(exc) if isinstance(exc, FailbackStopped) else error_text(exc)
+            outcome.status = "failed" if isinstance(exc, FailbackStopped) else "aborted"
             if (step.phase, step.label, step.index) in run.open_steps():
                 run.finish_step(step, "failed", message)
             _entry_done(run, step, "failed", message)
-            outcome.abandoned = f"failback step {step.label!r} failed: {message}"
+            outcome.stopped = f"failback step {step.label!r} failed: {message}"
+            run.opts.report("  failback STOPPED: nothing after it is undone (traffic stays on the DR side)")
+            events = read_journal(run.journal.path)
+            hold_back(events, run.journal, held_reason(step.label, run.run_id), since, run.opts.report)
+            outcome.left = len(pending_undos(events))
             break
         _entry_done(run, step, "ok", detail)
-    run.journal.write("failback.finished", status="abandoned" if outcome.abandoned else "complete",
-                      reason=outcome.abandoned)
-    if outcome.abandoned:
-        run.opts.report("  failback abandoned: undoing the rest in reverse order")
+    run.journal.write("failback.finished", status="stopped" if outcome.stopped else "complete",
+                      reason=outcome.stopped)
     return outcome
 
 
 def _probe(run: DrillRun, step: Step, held: HeldSignals) -> str:
     """One `check:` (a single probe) or `wait:` (poll until true) of the failback. Signals
-    received meanwhile are held: they end the wait, never an undo."""
+    received meanwhile are held: they end the wait (and so stop the failback), never an undo."""
 
     def tick() -> None:
         if held:
-            raise FailbackAbandoned(f"{', '.join(held.names)} received: the ordered failback stops waiting")
+            raise FailbackStopped(f"{', '.join(held.names)} received: the ordered failback stops waiting")
 
     tick()
     run.start_step(step)
@@ -137,14 +186,14 @@ def _probe(run: DrillRun, step: Step, held: HeldSignals) -> str:
         result = step.entry.func(ctx, step.params)
         run.finish_step(step, "ok" if result.ok else "failed", result.detail)
         if not result.ok:
-            raise FailbackAbandoned(result.detail)
+            raise FailbackStopped(result.detail)
         return str(result.detail)
     timeout = step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT
-    if run.expires_at is not None:     # the dead man's switch must find the reverse undo done
-        timeout = min(timeout, run.expires_at - run.clock.now() - REVERSE_RESERVE_S)
+    if run.expires_at is not None:     # the run must have ended before the expiry sweeper may act
+        timeout = min(timeout, run.expires_at - run.clock.now() - EXPIRY_RESERVE_S)
         if timeout <= 0:
             run.finish_step(step, "failed", "no time left before the run expires")
-            raise FailbackAbandoned("no time left before the run expires")
+            raise FailbackStopped("no time left before the run expires")
 
     def probe() -> tuple[bool, Any]:
         result = step.entry.func(ctx, step.params)
@@ -158,7 +207,7 @@ def _probe(run: DrillRun, step: Step, held: HeldSignals) -> str:
     except PollTimeout as exc:
         detail = f"not true after {timeout:g}s: {getattr(exc.last, 'detail', 'never true')}"
         run.finish_step(step, "timeout", detail)
-        raise FailbackAbandoned(detail) from None
+        raise FailbackStopped(detail) from None
     run.finish_step(step, "ok", getattr(result, "detail", ""))
     return str(getattr(result, "detail", ""))
 
@@ -185,8 +234,10 @@ def undo_order(events: list[dict[str, Any]]) -> tuple[list[PendingUndo], bool]:
 def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | None], Any], journal: Any,
                     report: Callable[[str], None]) -> tuple[list[str], set[int]]:
     """`drtool rollback`: undo in the journaled failback order what a run left changed once
-    its fault was injected; the waits are skipped (they need the running drill). Returns
-    (what remains changed, the intents attempted); the caller undoes the rest in reverse."""
+    its fault was injected; the waits are skipped (they need the running drill). The first
+    failed undo stops it, as it stops the run's failback: every change after it, the steps
+    the failback does not name included, is held back. Returns (what remains changed, the
+    intents attempted or held back); the caller undoes the rest in reverse."""
     plan = recorded_plan(events)
     if not plan or not any(e["event"] == "fault" for e in events):
         return [], set()
@@ -194,22 +245,37 @@ def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | 
     if not any(p.step == e.undoes for p in pending for e in plan if e.kind == "undo"):
         return [], set()                  # nothing the failback names is left: plain reverse order
     remaining: list[str] = []
-    attempted: set[int] = set()
+    handled: set[int] = set()
     skipped = [e.name for e in plan if e.kind != "undo"]
     report("  failback order from the journal; waits skipped (they need the running drill): "
            + (", ".join(skipped) or "none"))
+    since = events[-1]["seq"]
+    stopped: FailbackEntry | None = None
     for entry in plan:
         if entry.kind != "undo":
             status, detail = "skipped", "a wait needs the running drill; not re-run by drtool rollback"
         else:
             items: list[PendingUndo] = [p for p in pending if p.step == entry.undoes]
-            attempted.update(p.intent_seq for p in items)
-            left = undo_items(items, make_context, journal, report)
+            handled.update(p.intent_seq for p in items)
+            left = undo_items(items, make_context, journal, report, stop_at_failure=True)
             remaining += left
             status = "failed" if left else "ok"
             detail = "; ".join(left) or f"{len(items)} change(s) undone"
         journal.write("failback.step", index=entry.index, kind=entry.kind, name=entry.name,
                       undoes=entry.undoes, status=status, detail=detail)
-    journal.write("failback.finished", status="replayed",
-                  reason=f"drtool rollback kept the failback order without its waits ({len(skipped)} skipped)")
-    return remaining, attempted
+        if status == "failed":
+            stopped = entry
+            break
+    if stopped is None:
+        journal.write("failback.finished", status="replayed",
+                      reason=f"drtool rollback kept the failback order without its waits ({len(skipped)} skipped)")
+        return remaining, handled
+    from drtool.journal import read_journal
+
+    report(f"  failback STOPPED at {stopped.name}: nothing after it is undone")
+    run_id = str(next((e["run_id"] for e in events if e["event"] == "run.started"), "RUN"))
+    lines, held = hold_back(read_journal(journal.path), journal, held_reason(stopped.name, run_id), since, report)
+    journal.write("failback.finished", status="stopped",
+                  reason=f"drtool rollback stopped at failback step {stopped.name!r}: {remaining[0]}; "
+                         f"{len(lines)} change(s) held back")
+    return remaining + lines, handled | held

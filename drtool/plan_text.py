@@ -32,6 +32,8 @@ def describe_plan(plan: Plan) -> str:
             rest = left_to_reverse(drill)
             lines.append("  failback: then, in reverse order, whatever else is still changed"
                          + (f" ({', '.join(rest)})" if rest else " (every undoable step is named above)"))
+            lines.append("  failback: the first entry that fails stops it; nothing after it is undone (traffic "
+                         "stays on the DR side) until `drtool rollback RUN`")
     rails = drill.doc.guardrails
     lines.append(f"  guardrails: accounts {rails.accounts}, max_targets {rails.max_targets}, "
                  f"require_tags {rails.require_tags or '{}'}, time_limit {rails.time_limit}, "

@@ -16,6 +16,8 @@ from typing import Any
 from drtool.context import StepContext
 from drtool.resources import UndoSpec
 
+HELD_BACK = "held back"        # the reason's start for a change a stopped failback did not reach
+
 
 @dataclass
 class PendingUndo:
@@ -28,9 +30,10 @@ class PendingUndo:
 
 def pending_undos(events: list[dict[str, Any]]) -> list[PendingUndo]:
     """Changes with an undo that has not completed, newest first; `reason` is why the
-    latest attempt (if any) did not complete it."""
+    latest attempt (if any) did not complete it, or why it was held back (`undo.held`)."""
     undone = {e["intent"] for e in events if e["event"] == "undo.done"}
-    last_failure = {e["intent"]: e.get("error", "undo failed") for e in events if e["event"] == "undo.failed"}
+    last_failure = {e["intent"]: e.get("error", "undo failed") if e["event"] == "undo.failed" else e["reason"]
+                    for e in events if e["event"] in ("undo.failed", "undo.held")}
     pending = [PendingUndo(e["seq"], e.get("step", ""), e.get("summary", ""), UndoSpec.from_json(e["undo"]),
                            last_failure.get(e["seq"], "undo not attempted (the run stopped first)"))
                for e in events if e["event"] == "change.intent" and e.get("undo") and e["seq"] not in undone]
@@ -45,11 +48,14 @@ def undo_all(events: list[dict[str, Any]], make_context, journal, report=lambda 
     return undo_items(items, make_context, journal, report)
 
 
-def undo_items(items: list[PendingUndo], make_context, journal, report=lambda _m: None) -> list[str]:  # noqa: ANN001
-    """Replay these undos in the order given; return what remains changed.
+def undo_items(items: list[PendingUndo], make_context, journal, report=lambda _m: None,  # noqa: ANN001
+               stop_at_failure: bool = False) -> list[str]:
+    """Replay these undos in the order given; return what failed (still changed).
 
     `make_context(region)` gives a StepContext for that region; every attempt and its
-    outcome is journaled so a second `rollback` continues where this one stopped.
+    outcome is journaled so a second `rollback` continues where this one stopped. With
+    `stop_at_failure` (the ordered failback) the first failure ends the replay: the
+    items after it are not attempted and stay pending.
     """
     from drtool.aws.errors import translate
     from drtool.errors import LEFT_AS_FOUND, ChangedSince
@@ -72,13 +78,17 @@ def undo_items(items: list[PendingUndo], make_context, journal, report=lambda _m
                           left_as_found=True)
             remaining.append(f"{item.summary} [{item.undo.name}: {reason}]")
             report(f"  LEFT AS FOUND {label}: {exc.found}")
+            if stop_at_failure:
+                break
             continue
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the others
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, only the failback stops at one
             message = translate(exc, item.undo.name).message   # never raises: anything not AWS is named
             journal.write("undo.failed", intent=item.intent_seq, error=f"undo failed: {message}",
                           summary=item.summary)
             remaining.append(f"{item.summary} [{item.undo.name} failed: {message}]")
             report(f"  undo FAILED  {label}: {message}")
+            if stop_at_failure:
+                break
             continue
         journal.write("undo.done", intent=item.intent_seq, detail=str(detail), summary=item.summary)
         report(f"  undone       {item.summary}: {detail}")
@@ -111,8 +121,8 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
 
         from drtool.failback import replay_in_order
 
-        remaining, attempted = replay_in_order(events, make_context, journal, report)
-        remaining += undo_all(events, make_context, journal, report, skip=attempted)
+        remaining, handled = replay_in_order(events, make_context, journal, report)
+        remaining += undo_all(events, make_context, journal, report, skip=handled)
         if not any(e["event"] == "run.finished" for e in events):
             journal.write("run.finished", status="aborted",
                           reason="the run stopped without finishing (crash or kill); rolled back by drtool rollback")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from drtool.estimate import NO_ESTIMATE, Bounds, rto_bounds
-from drtool.rollback import pending_undos
+from drtool.rollback import HELD_BACK, pending_undos
 from drtool.services.ownership import (
     Failed,
     Ownership,
@@ -202,14 +202,18 @@ def build_scorecard(events: list[dict[str, Any]], *, now: float | None = None) -
     rpo = _rpo(events, started["objectives"].get("rpo_s"), started.get("rpo_sources"))
 
     had_changes = any(e["event"] == "change.intent" and e.get("undo") for e in events)
+    pending = pending_undos(events)
     remaining = [{"summary": p.summary, "undo": p.undo.name, "region": p.undo.region, "step": p.step,
-                  "reason": p.reason} for p in pending_undos(events)]
+                  "reason": p.reason} for p in pending]
     rollback_status = "incomplete" if remaining else ("complete" if had_changes else "not-needed")
 
     status, reason, ended_at = _verdict(finished, events, rto["met"], rpo["met"])
     if remaining:
         status = "rollback-incomplete"
-        reason = (reason + "; " if reason else "") + f"{len(remaining)} change(s) could not be undone"
+        held = sum(1 for p in pending if p.reason.startswith(HELD_BACK))
+        left = ([f"{len(remaining) - held} change(s) could not be undone"] if len(remaining) > held else []) + \
+            ([f"{held} change(s) held back by the stopped failback"] if held else [])
+        reason = (reason + "; " if reason else "") + ", ".join(left)
 
     targets = []
     for e in events:

@@ -135,10 +135,13 @@ class FailbackStep(_Closed):
 class Failback(_Closed):
     """The scenario's ordered failback (`failback:`), as it ran."""
 
-    status: Literal["complete", "abandoned", "replayed", "interrupted", "not-run"] = Field(description=(
-        "complete: every entry held; abandoned: an entry failed and the rest was undone in reverse order; "
-        "replayed: `drtool rollback` kept the order after a crash, without the waits; interrupted: the "
-        "runner died during the failback; not-run: no fault was injected, or the run ended before its rollback"))
+    status: Literal["complete", "stopped", "replayed", "interrupted", "not-run", "abandoned"] = Field(description=(
+        "complete: every entry held; stopped: an entry failed (or `drtool rollback` found an undo failing) and "
+        "the failback stopped there, everything after it left changed for `drtool rollback` (listed under "
+        "`remaining`, reason 'held back: ...'); replayed: `drtool rollback` kept the order after a crash or a "
+        "stop, without the waits; interrupted: the runner died during the failback; not-run: no fault was "
+        "injected, or the run ended before its rollback; abandoned: older runs (an entry failed and the rest "
+        "was undone in reverse order)"))
     reason: str | None = None
     steps: list[FailbackStep]
 

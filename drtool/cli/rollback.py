@@ -64,7 +64,8 @@ def verified_events(journal: Path, ref: str, allow_unchained: bool = False) -> l
 def _check_signed_head(journal: Path, events: list[dict[str, Any]], heads: list[str], run_id: str) -> None:
     """A signed scorecard pins the journal as it was when the run ended: the signature must
     verify, name this run, and its head must be a line of this journal, after which only
-    undo events (what `drtool rollback` appends) may follow."""
+    undo events and the replayed failback's entries (what `drtool rollback` appends) may
+    follow: a failback that stopped is finished by more than one `drtool rollback`."""
     from drtool.errors import UsageError
     from drtool.signing import signature_path, verify_offline
 
@@ -89,7 +90,8 @@ def _check_signed_head(journal: Path, events: list[dict[str, Any]], heads: list[
         raise UsageError(f"{journal} is not the journal that was signed (its signed head is missing: rewritten)",
                          refuse)
     after = events[heads.index(signed_head) + 1:]
-    added = [e for e in after if not str(e.get("event", "")).startswith(("undo.", "run.finished"))]
+    added = [e for e in after if not str(e.get("event", "")).startswith(("undo.", "run.finished"))
+             and e.get("event") not in ("failback.step", "failback.finished")]
     if added:
         raise UsageError(f"{journal} has {len(added)} event(s) added after it was signed "
                          f"({', '.join(sorted({str(e.get('event')) for e in added}))}): refusing them", refuse)
@@ -102,7 +104,8 @@ def confirm_undo(pending: list[Any], journal: Path, yes: bool, err: bool = False
     from drtool.errors import GuardrailRefusal
     from drtool.redact import redact_text
 
-    order = "the scenario's failback order, then newest first" if failback else "newest first"
+    order = ("the scenario's failback order, stopping at the first failed undo, then newest first" if failback
+             else "newest first")
     click.echo(f"{len(pending)} change(s) to undo from {journal} ({order}):", err=err)
     for item in pending:
         click.echo(redact_text(f"  - {item.summary} ({item.undo.name} in {item.undo.region}) "

@@ -259,6 +259,19 @@ def test_signed_journal_accepts_what_rollback_appends(signed_run):
     assert [e["event"] for e in verified_events(signed_run, "run-1")][-1] == "undo.done"
 
 
+def test_signed_journal_accepts_a_replayed_failback_for_the_next_rollback(signed_run):
+    """A stopped failback is finished by more than one `drtool rollback`: the failback
+    entries and held-back undos the first one appended do not block the next."""
+    from drtool.cli.rollback import verified_events
+
+    journal = Journal(signed_run, FakeClock())
+    journal.write("failback.step", index=0, kind="undo", name="flip", undoes="flip", status="failed", detail="x")
+    journal.write("undo.held", intent=2, summary="flip", reason="held back: the ordered failback stopped at 'flip'")
+    journal.write("failback.finished", status="stopped", reason="drtool rollback stopped at failback step 'flip'")
+    journal.close()
+    assert [e["event"] for e in verified_events(signed_run, "run-1")][-1] == "failback.finished"
+
+
 def test_signed_journal_refuses_a_validly_chained_forgery(signed_run):
     from drtool.cli.rollback import verified_events
     from drtool.errors import UsageError

@@ -1,7 +1,7 @@
 """Ordered failback with the engine's in-memory test entries and a FakeClock: the order
-runs, the rest is undone in reverse, any failure falls back to reverse undo, a held signal
-stops the waits, `drtool rollback` after a crash keeps the order, bad `undo:` names are
-problems at file:line."""
+runs, the rest is undone in reverse, any failure stops it and leaves the rest changed (on
+DR, exit 5) for `drtool rollback`, a held signal stops the waits, `drtool rollback` after a
+crash keeps the order, bad `undo:` names are problems at file:line."""
 
 from __future__ import annotations
 
@@ -139,41 +139,63 @@ def test_failback_runs_in_order_then_undoes_the_rest_in_reverse(tmp_path):
     assert '<p id="failback">Failback, in order: <strong>complete</strong>' in html
 
 
-def test_a_failing_failback_falls_back_to_reverse_undo_and_restores_everything(tmp_path):
-    result, events = run(tmp_path, params="{wait_key: dns}")          # dns is still set: the wait times out
-    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+def left_on_dr(result, events, statuses: tuple[str, ...] = ("ok", "failed")) -> dict:
+    """The safe stop: the network is back, DNS and the DR fleet are left as the failback
+    found them, the run ends rollback-incomplete (exit 5) and lists what is left."""
     card = result.scorecard
-    assert card["run"]["status"] == "failed" and result.exit_code == 1
-    assert "failback step 'primary serves' failed" in card["run"]["reason"]
-    assert "the rest was undone in reverse order" in card["run"]["reason"]
-    assert card["rollback"]["status"] == "complete"
+    assert STATE["flags"] == {"net": False, "dns": True, "dr": True}
+    assert card["run"]["status"] == "rollback-incomplete" and result.exit_code == 5
+    reason = card["run"]["reason"]
+    assert "failback step 'primary serves' failed" in reason
+    assert "the rest was left on the DR side (2 change(s) still changed)" in reason
+    assert f"run `drtool rollback {card['run']['id']}` once the primary serves again" in reason
+    assert "reverse order" not in reason and reason.endswith("2 change(s) held back by the stopped failback")
+    assert card["rollback"]["status"] == "incomplete"
+    remaining = {r["summary"]: r["reason"] for r in card["rollback"]["remaining"]}
+    assert remaining == {s: f"held back: the ordered failback stopped at 'primary serves'; run `drtool rollback "
+                            f"{card['run']['id']}` once the primary serves again" for s in ("set dns", "set dr")}
+    assert undo_order(events) == ["set net"]                     # nothing after the failed wait is undone
+    assert {e["summary"] for e in events if e["event"] == "undo.held"} == {"set dns", "set dr"}
     [finished] = [e for e in events if e["event"] == "failback.finished"]
-    assert finished["status"] == "abandoned"
-    assert [e["status"] for e in events if e["event"] == "failback.step"] == ["ok", "failed"]
-    assert undo_order(events) == ["set net", "set dr", "set dns"]          # then plain reverse for the rest
+    assert finished["status"] == "stopped" and "primary serves" in finished["reason"]
+    assert tuple(e["status"] for e in events if e["event"] == "failback.step") == statuses
     failback = card["rollback"]["failback"]
-    assert failback["status"] == "abandoned" and "primary serves" in failback["reason"]
-    assert [s["status"] for s in failback["steps"]] == ["ok", "failed"]
+    assert failback["status"] == "stopped" and "primary serves" in failback["reason"]
+    from drtool.scorecard_model import Scorecard
+
+    Scorecard.model_validate(card)
+    return card
 
 
-def test_an_aws_error_in_a_failback_wait_aborts_and_still_restores_everything(tmp_path):
+def test_a_timed_out_failback_wait_stops_and_leaves_the_rest_on_dr(tmp_path):
+    result, events = run(tmp_path, params="{wait_key: dns}")          # dns is still set: the wait times out
+    left_on_dr(result, events)
+    assert "not true after 3s" in result.scorecard["run"]["reason"]
+    last = events[-1]["seq"]
+    remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
+    assert remaining == [] and card["rollback"]["status"] == "complete"   # `drtool rollback RUN` finishes it
+    events = read_journal(result.run_dir / "journal.jsonl")
+    assert undo_order(events, after=last) == ["set dns", "set dr"]         # failback order, then the unnamed
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+    assert card["rollback"]["failback"]["status"] == "replayed"
+
+
+def test_an_aws_error_in_a_failback_wait_stops_and_leaves_the_rest_on_dr(tmp_path):
     fake_entries.register_explode()
-    scenario = SCENARIO.replace("  - undo: move dns\n", "  - wait: test.explode\n    with: {kind: aws}\n"
-                                "  - undo: move dns\n")
+    scenario = SCENARIO.replace("    timeout: 3s\n", "    timeout: 3s\n  - wait: test.explode\n    name: primary serves\n"
+                                "    with: {kind: aws}\n").replace("    name: primary serves\n    with: {key",
+                                                                   "    name: network back\n    with: {key")
     result, events = run(tmp_path, scenario=scenario)
-    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
-    card = result.scorecard
-    assert card["run"]["status"] == "aborted" and result.exit_code == 3
-    assert "AccessDenied" in card["run"]["reason"] and card["rollback"]["status"] == "complete"
-    assert undo_order(events) == ["set net", "set dr", "set dns"]
+    steps = [(e["name"], e["status"]) for e in events if e["event"] == "failback.step"]
+    assert steps == [("cut network", "ok"), ("network back", "ok"), ("primary serves", "failed")]
+    left_on_dr(result, events, statuses=("ok", "ok", "failed"))
+    assert "AccessDenied" in result.scorecard["run"]["reason"]
 
 
-def test_a_held_signal_stops_the_waits_never_an_undo(tmp_path):
+def test_a_held_signal_stops_the_waits_never_an_undo_and_leaves_the_rest_on_dr(tmp_path):
     result, events = run(tmp_path, params="{wait_key: dns, signal_self: true}")
-    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
-    card = result.scorecard
-    assert card["run"]["status"] == "aborted" and "SIGTERM" in card["run"]["reason"]
-    assert card["rollback"]["status"] == "complete"
+    card = left_on_dr(result, events)
+    assert "SIGTERM" in card["run"]["reason"] and "the ordered failback stopped" in card["run"]["reason"]
     [failed] = [e for e in events if e["event"] == "failback.step" and e["status"] == "failed"]
     assert "SIGTERM received" in failed["detail"]
 

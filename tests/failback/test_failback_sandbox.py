@@ -150,3 +150,37 @@ def test_live_run_of_the_bundled_drill_needs_allow_irreversible(tmp_path):
         assert not list(tmp_path.rglob("journal.jsonl"))
         db = session.client("rds", "us-west-2").describe_db_instances(DBInstanceIdentifier="shop-db-dr")
         assert db["DBInstances"][0].get("ReadReplicaSourceDBInstanceIdentifier")   # still a replica
+
+
+def test_a_primary_that_never_serves_stops_the_failback_and_keeps_the_service_on_dr(tmp_path):
+    """The failback's wait for the primary times out (its health URL points nowhere): the
+    failback stops there, DNS stays on the DR region and the DR fleet stays scaled out, so
+    the service keeps answering; exit 5 lists both, and `drtool rollback` finishes later."""
+    from drtool.runner import rollback_run
+
+    clock = SystemClock()
+    with drill_target(DRILL, sandbox=True) as (drill, session, mode):
+        wait = next(s for s in drill.steps["failback"] if s.form == "wait")
+        assert wait.params is not None
+        wait.params = wait.params.model_copy(update={"url": "http://127.0.0.1:9/health", "timeout": 0.5})
+        wait.timeout = 3.0
+        ttl = record_ttl(session, drill)
+        with HealthSampler(drill.parameters["health_url"], clock) as health:
+            result = run_drill(drill, session, RunOptions(results=tmp_path, yes=True, mode=mode, clock=clock))
+            health.settle(ok_for=4 * ttl)
+        events = read_journal(result.run_dir / "journal.jsonl")
+        first_undo = next(e["t"] for e in events if e["event"] == "undo.started")
+        outage = health.longest_outage(first_undo)
+        card = result.scorecard
+        assert result.exit_code == 5 and card["run"]["status"] == "rollback-incomplete", card["run"]["reason"]
+        assert "failback step 'the primary region serves' failed" in card["run"]["reason"]
+        assert f"run `drtool rollback {card['run']['id']}` once the primary serves again" in card["run"]["reason"]
+        left = {r["undo"] for r in card["rollback"]["remaining"]}
+        assert "arc.restore-routing-control" in left and any(u.startswith("autoscaling.") for u in left)
+        undone = [e["undo"]["name"] for e in events if e["event"] == "undo.started"]
+        assert undone and all(not u.startswith(("arc.", "autoscaling.")) for u in undone)   # network, S3 only
+        print(f"stopped failback: longest outage {outage:.2f}s, TTL {ttl:g}s")
+        assert outage <= ttl, f"the service failed for {outage:.2f}s although the failback stopped on DR"
+
+        remaining, card = rollback_run(result.run_dir / "journal.jsonl", session, clock)
+        assert remaining == [] and card["rollback"]["status"] == "complete"

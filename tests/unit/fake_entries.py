@@ -53,7 +53,7 @@ def register() -> None:
                     iam=("ec2:DescribeInstances",))
     def unflip(ctx, params):
         STATE["undo_calls"] += 1
-        if STATE["fail_undo"]:
+        if STATE["fail_undo"] or params.key in STATE.get("fail_undo_keys", ()):
             raise RuntimeError("undo failed on purpose")
         STATE["flags"][params.key] = False
         return f"{params.key} cleared"

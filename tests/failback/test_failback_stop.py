@@ -1,0 +1,114 @@
+"""A failback that fails stops where it is: a failed `check:`, a failed named undo, the
+steps the failback does not name held back, the scenario's rollback steps not run,
+`drtool rollback` stopping at its first failed undo, and the expiry sweeper finishing the
+failback (in its order, without the waits) once the run expired."""
+
+from __future__ import annotations
+
+import pytest
+
+from drtool.journal import read_journal
+from drtool.outputs.store import LocalStore
+from drtool.runner import rollback_run
+from drtool.sweeper import sweep
+from drtool.timing import FakeClock
+from tests.failback.test_failback import SCENARIO, run, undo_order
+from tests.unit import fake_entries
+from tests.unit.fake_entries import STATE
+from tests.unit.test_runner import StubSession
+
+CHECK = SCENARIO.replace("  - wait: test.flag-cleared\n    name: primary serves", "  - check: test.flag-cleared\n"
+                         "    name: primary serves").replace("    timeout: 3s\n", "") + """\
+rollback:
+  - check: test.flag-cleared
+    name: tidy up
+    with: {key: net}
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_state():
+    fake_entries.reset()
+    yield
+
+
+def remaining(card: dict) -> dict[str, str]:
+    return {r["summary"]: r["reason"] for r in card["rollback"]["remaining"]}
+
+
+def test_a_failed_check_stops_the_failback_and_holds_back_the_rollback_steps(tmp_path):
+    result, events = run(tmp_path, params="{wait_key: dns}", scenario=CHECK)
+    card = result.scorecard
+    assert STATE["flags"] == {"net": False, "dns": True, "dr": True}
+    assert result.exit_code == 5 and card["run"]["status"] == "rollback-incomplete"
+    assert "failback step 'primary serves' failed: dns still set" in card["run"]["reason"]
+    assert "left on the DR side" in card["run"]["reason"]
+    assert set(remaining(card)) == {"set dns", "set dr"}
+    assert undo_order(events) == ["set net"]
+    assert not [e for e in events if e["event"] == "step.started" and e["phase"] == "rollback"]
+    [note] = [e for e in events if e["event"] == "note" and e.get("step") == "tidy up"]
+    assert "not run: the ordered failback stopped" in note["message"]
+
+
+def test_a_failed_named_undo_stops_the_failback_and_holds_back_the_unnamed_steps(tmp_path):
+    STATE["fail_undo_keys"] = {"dns"}
+    scenario = SCENARIO.replace("    with: {key: \"${wait_key}\"", "    with: {key: net")
+    result, events = run(tmp_path, scenario=scenario)
+    card = result.scorecard
+    assert STATE["flags"] == {"net": False, "dns": True, "dr": True}      # scale dr (unnamed) held back
+    assert result.exit_code == 5 and "failback step 'move dns' failed" in card["run"]["reason"]
+    assert undo_order(events) == ["set net", "set dns"]
+    left = remaining(card)
+    assert left["set dns"] == "undo failed: RuntimeError: undo failed on purpose"
+    assert left["set dr"].startswith("held back: the ordered failback stopped at 'move dns'")
+    assert [(e["name"], e["status"]) for e in events if e["event"] == "failback.step"] == [
+        ("cut network", "ok"), ("primary serves", "ok"), ("move dns", "failed")]
+
+
+def test_drtool_rollback_stops_at_the_first_failed_undo_in_failback_order(tmp_path):
+    STATE["fail_undo"] = True                        # the run leaves all three changed
+    result, events = run(tmp_path)
+    journal = result.run_dir / "journal.jsonl"
+    STATE.update(fail_undo=False, fail_undo_keys={"net"})
+    last = events[-1]["seq"]
+    lines: list[str] = []
+    left, card = rollback_run(journal, StubSession(), FakeClock(), lines.append)
+    events = read_journal(journal)
+    assert undo_order(events, after=last) == ["set net"]        # not dns, not the unnamed dr: held back
+    assert STATE["flags"] == {"net": True, "dns": True, "dr": True}
+    assert len(left) == 3 and card["rollback"]["status"] == "incomplete"
+    reasons = remaining(card)
+    assert reasons["set net"] == "undo failed: RuntimeError: undo failed on purpose"
+    assert all(reasons[s].startswith("held back: the ordered failback stopped at 'cut network'")
+               for s in ("set dns", "set dr"))
+    failback = card["rollback"]["failback"]
+    assert failback["status"] == "stopped" and "cut network" in failback["reason"]
+    assert [(s["name"], s["status"]) for s in failback["steps"]] == [("cut network", "failed")]
+    assert any("STOPPED" in line for line in lines)
+
+    STATE["fail_undo_keys"] = set()                  # fixed: the next rollback finishes, in order
+    last = events[-1]["seq"]
+    left, card = rollback_run(journal, StubSession(), FakeClock())
+    assert left == [] and card["rollback"]["status"] == "complete"
+    assert undo_order(read_journal(journal), after=last) == ["set net", "set dns", "set dr"]
+    assert card["rollback"]["failback"]["status"] == "replayed"
+
+
+def test_the_expiry_sweeper_finishes_a_stopped_failback_in_order_without_its_waits(tmp_path):
+    result, events = run(tmp_path, params="{wait_key: dns}")          # stopped at the wait: dns, dr left
+    assert result.exit_code == 5
+    store = LocalStore(tmp_path / "results")
+    started = events[0]
+    assert sweep(store, lambda _s: StubSession(), now=started["expires_at"] - 1, clock=FakeClock()) == []
+
+    STATE["fail_undo_keys"] = {"dns"}                # swept while the DNS undo fails: dr stays held back
+    [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 1, clock=FakeClock())
+    assert swept.outcome == "incomplete" and len(swept.remaining) == 2
+    assert STATE["flags"] == {"net": False, "dns": True, "dr": True}
+
+    STATE["fail_undo_keys"] = set()                  # the next sweep finishes it, DNS before the DR fleet
+    last = read_journal(result.run_dir / "journal.jsonl")[-1]["seq"]
+    [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 2, clock=FakeClock())
+    assert swept.outcome == "rolled back" and swept.remaining == []
+    assert undo_order(read_journal(result.run_dir / "journal.jsonl"), after=last) == ["set dns", "set dr"]
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
