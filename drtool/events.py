@@ -186,7 +186,7 @@ class FailbackStep(TypedDict):
     kind: str                            # undo | wait | check
     name: str
     undoes: str | None                   # undo: the label of the step whose changes it undid
-    status: str                          # ok | failed | skipped (waits, in `drtool rollback`)
+    status: str                          # ok | failed | skipped (drtool rollback: older journal, or nothing left)
     detail: str
 
 

@@ -14,9 +14,9 @@ failback: nothing it had not reached is undone, the steps it does not name inclu
 traffic stays on the DR side instead of going back to a primary that may not serve. Each
 change left is journaled as held back (`undo.held`) and stays pending: the run ends
 rollback-incomplete (exit 5) and `drtool rollback RUN` finishes it once the primary serves
-again. The plan is journaled at run start (`failback.plan`) so `drtool rollback` keeps the
-order; it skips the waits (they need the running drill) and stops at its first failed
-undo the same way. A run whose fault was never injected, or a scenario without a
+again. The plan is journaled at run start (`failback.plan`, each wait and check with its probe)
+so `drtool rollback` and the expiry sweeper keep the order, ask the waits and checks
+again and stop the same way (drtool/failback_replay.py). A run whose fault was never injected, or a scenario without a
 failback, is undone in plain reverse order.
 """
 
@@ -47,13 +47,16 @@ class FailbackEntry:
     kind: str                  # undo | wait | check
     name: str
     undoes: str | None = None  # undo: the label of the step whose changes it undoes
+    probe: dict[str, Any] | None = None   # wait/check: {name, with, region, account, timeout, poll},
+                                          # so `drtool rollback` can ask it again (None: older journal)
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "kind": self.kind, "name": self.name, "undoes": self.undoes}
+        data = {"index": self.index, "kind": self.kind, "name": self.name, "undoes": self.undoes}
+        return {**data, "probe": self.probe} if self.probe is not None else data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FailbackEntry:
-        return cls(int(data["index"]), str(data["kind"]), str(data["name"]), data.get("undoes"))
+        return cls(int(data["index"]), str(data["kind"]), str(data["name"]), data.get("undoes"), data.get("probe"))
 
 
 @dataclass
@@ -98,15 +101,22 @@ def stopped_reason(outcome: FailbackOutcome, run_id: str, expires_at: float | No
     finish it."""
     if not outcome.left:
         return f"{outcome.stopped}; nothing was left changed"
-    sweeper = (f" (if nobody does, the expiry sweeper undoes it in the failback order, without its waits, "
+    sweeper = (f" (if nobody does, the expiry sweeper tries it in the failback order, its waits asked again, "
                f"after {rfc3339(expires_at)})" if expires_at is not None else "")
     return (f"{outcome.stopped}; the rest was left on the DR side ({outcome.left} change(s) still changed): "
             f"run `drtool rollback {run_id}` once the primary serves again{sweeper}")
 
 
-def planned(drill: Drill) -> list[FailbackEntry]:
-    return [FailbackEntry(s.index, s.form, s.label, s.ref if s.form == "undo" else None)
+def planned(drill: Drill, default_region: str | None = None) -> list[FailbackEntry]:
+    return [FailbackEntry(s.index, s.form, s.label, s.ref if s.form == "undo" else None,
+                          None if s.form == "undo" else _probe_record(drill, s, default_region))
             for s in drill.steps.get("failback", [])]
+
+
+def _probe_record(drill: Drill, step: Step, default_region: str | None) -> dict[str, Any]:
+    params = step.params.model_dump(mode="json", exclude_none=True) if step.params is not None else {}
+    return {"name": step.ref, "with": params, "region": step.region(default_region), "account": step.account,
+            "timeout": step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT, "poll": drill.doc.poll}
 
 
 def left_to_reverse(drill: Drill) -> list[str]:
@@ -120,7 +130,7 @@ def left_to_reverse(drill: Drill) -> list[str]:
 def record_plan(run: DrillRun) -> None:
     """Journal the failback order at run start (only for a scenario that has one)."""
     if run.drill.steps.get("failback"):
-        run.journal.write("failback.plan", steps=[e.to_json() for e in planned(run.drill)],
+        run.journal.write("failback.plan", steps=[e.to_json() for e in planned(run.drill, run.plan.default_region)],
                           then_reverse=left_to_reverse(run.drill))
 
 
@@ -229,53 +239,3 @@ def undo_order(events: list[dict[str, Any]]) -> tuple[list[PendingUndo], bool]:
         return pending, False
     first = [p for step in named for p in pending if p.step == step]
     return first + [p for p in pending if p not in first], True
-
-
-def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | None], Any], journal: Any,
-                    report: Callable[[str], None]) -> tuple[list[str], set[int]]:
-    """`drtool rollback`: undo in the journaled failback order what a run left changed once
-    its fault was injected; the waits are skipped (they need the running drill). The first
-    failed undo stops it, as it stops the run's failback: every change after it, the steps
-    the failback does not name included, is held back. Returns (what remains changed, the
-    intents attempted or held back); the caller undoes the rest in reverse."""
-    plan = recorded_plan(events)
-    if not plan or not any(e["event"] == "fault" for e in events):
-        return [], set()
-    pending = pending_undos(events)
-    if not any(p.step == e.undoes for p in pending for e in plan if e.kind == "undo"):
-        return [], set()                  # nothing the failback names is left: plain reverse order
-    remaining: list[str] = []
-    handled: set[int] = set()
-    skipped = [e.name for e in plan if e.kind != "undo"]
-    report("  failback order from the journal; waits skipped (they need the running drill): "
-           + (", ".join(skipped) or "none"))
-    since = events[-1]["seq"]
-    stopped: FailbackEntry | None = None
-    for entry in plan:
-        if entry.kind != "undo":
-            status, detail = "skipped", "a wait needs the running drill; not re-run by drtool rollback"
-        else:
-            items: list[PendingUndo] = [p for p in pending if p.step == entry.undoes]
-            handled.update(p.intent_seq for p in items)
-            left = undo_items(items, make_context, journal, report, stop_at_failure=True)
-            remaining += left
-            status = "failed" if left else "ok"
-            detail = "; ".join(left) or f"{len(items)} change(s) undone"
-        journal.write("failback.step", index=entry.index, kind=entry.kind, name=entry.name,
-                      undoes=entry.undoes, status=status, detail=detail)
-        if status == "failed":
-            stopped = entry
-            break
-    if stopped is None:
-        journal.write("failback.finished", status="replayed",
-                      reason=f"drtool rollback kept the failback order without its waits ({len(skipped)} skipped)")
-        return remaining, handled
-    from drtool.journal import read_journal
-
-    report(f"  failback STOPPED at {stopped.name}: nothing after it is undone")
-    run_id = str(next((e["run_id"] for e in events if e["event"] == "run.started"), "RUN"))
-    lines, held = hold_back(read_journal(journal.path), journal, held_reason(stopped.name, run_id), since, report)
-    journal.write("failback.finished", status="stopped",
-                  reason=f"drtool rollback stopped at failback step {stopped.name!r}: {remaining[0]}; "
-                         f"{len(lines)} change(s) held back")
-    return remaining + lines, handled | held

@@ -33,7 +33,7 @@ def describe_plan(plan: Plan) -> str:
             lines.append("  failback: then, in reverse order, whatever else is still changed"
                          + (f" ({', '.join(rest)})" if rest else " (every undoable step is named above)"))
             lines.append("  failback: the first entry that fails stops it; nothing after it is undone (traffic "
-                         "stays on the DR side) until `drtool rollback RUN`")
+                         "stays on the DR side) until `drtool rollback RUN`, which asks the waits again")
     rails = drill.doc.guardrails
     lines.append(f"  guardrails: accounts {rails.accounts}, max_targets {rails.max_targets}, "
                  f"require_tags {rails.require_tags or '{}'}, time_limit {rails.time_limit}, "
@@ -71,7 +71,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "objectives": {"rto_s": drill.objectives.rto, "rpo_s": drill.objectives.rpo},
         "guardrails": doc.guardrails.model_dump(mode="json"), "steps": steps,
         "irreversible": [{"step": label, "follow_up": how} for label, how in plan.irreversible],
-        "failback": {"steps": [e.to_json() for e in planned(drill)], "then_reverse": left_to_reverse(drill)}
+        "failback": {"steps": [e.to_json() for e in planned(drill, plan.default_region)], "then_reverse": left_to_reverse(drill)}
         if drill.steps.get("failback") else None,
         "refusals": [{"guardrail": g, "message": m} for g, m in zip(plan.refused_by, plan.refusals, strict=False)],
         "iam_actions": plan.iam_actions, "ok": not plan.refusals}

@@ -119,7 +119,7 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
             return StepContext(aws=session, clock=clock, region=region or default or session.default_region,
                                run_id=started["run_id"], journal=journal, drill=started["drill"])
 
-        from drtool.failback import replay_in_order
+        from drtool.failback_replay import replay_in_order
 
         remaining, handled = replay_in_order(events, make_context, journal, report)
         remaining += undo_all(events, make_context, journal, report, skip=handled)

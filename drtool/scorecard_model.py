@@ -128,7 +128,7 @@ class FailbackStep(_Closed):
     kind: str = Field(description="undo | wait | check")
     name: str
     undoes: str | None = Field(default=None, description="undo: the step whose changes it undid")
-    status: str = Field(description="ok | failed | skipped (waits, when `drtool rollback` replayed the order)")
+    status: str = Field(description="ok | failed | skipped (a wait of an older journal, or nothing left to undo, when `drtool rollback` replayed the order)")
     detail: str = ""
 
 
@@ -139,7 +139,7 @@ class Failback(_Closed):
         "complete: every entry held; stopped: an entry failed (or `drtool rollback` found an undo failing) and "
         "the failback stopped there, everything after it left changed for `drtool rollback` (listed under "
         "`remaining`, reason 'held back: ...'); replayed: `drtool rollback` kept the order after a crash or a "
-        "stop, without the waits; interrupted: the runner died during the failback; not-run: no fault was "
+        "stop, its waits and checks asked again; interrupted: the runner died during the failback; not-run: no fault was "
         "injected, or the run ended before its rollback; abandoned: older runs (an entry failed and the rest "
         "was undone in reverse order)"))
     reason: str | None = None

@@ -172,6 +172,17 @@ def test_a_timed_out_failback_wait_stops_and_leaves_the_rest_on_dr(tmp_path):
     left_on_dr(result, events)
     assert "not true after 3s" in result.scorecard["run"]["reason"]
     last = events[-1]["seq"]
+    # `drtool rollback RUN` while the primary still does not serve: the wait is asked again
+    # (polled up to its journaled 3 s) and does not hold, so DNS and DR stay as they are
+    remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
+    assert len(remaining) == 2 and card["rollback"]["status"] == "incomplete"
+    events = read_journal(result.run_dir / "journal.jsonl")
+    assert undo_order(events, after=last) == [] and STATE["flags"] == {"net": False, "dns": True, "dr": True}
+    [asked] = [e for e in events if e["event"] == "failback.step" and e["seq"] > last and e["kind"] == "wait"]
+    assert asked["status"] == "failed" and "not true after 3s" in asked["detail"]
+    assert card["rollback"]["failback"]["status"] == "stopped"
+    last = events[-1]["seq"]
+    STATE["flags"]["dns"] = False           # the primary serves now (the probe's flag reads clear)
     remaining, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
     assert remaining == [] and card["rollback"]["status"] == "complete"   # `drtool rollback RUN` finishes it
     events = read_journal(result.run_dir / "journal.jsonl")
@@ -207,7 +218,7 @@ def test_no_failback_when_the_fault_was_never_injected(tmp_path):
     assert result.scorecard["rollback"]["failback"] == {"status": "not-run", "reason": None, "steps": []}
 
 
-def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp_path):
+def test_rollback_after_a_crash_keeps_the_failback_order_and_asks_the_waits_again(tmp_path):
     STATE["fail_undo"] = True                        # every undo fails: the run leaves all three changed
     result, events = run(tmp_path)
     assert result.scorecard["rollback"]["status"] == "incomplete"
@@ -225,8 +236,8 @@ def test_rollback_after_a_crash_keeps_the_failback_order_and_skips_the_waits(tmp
     events = read_journal(result.run_dir / "journal.jsonl")
     assert undo_order(events, after=last) == ["set net", "set dns", "set dr"]
     replayed = [(e["name"], e["status"]) for e in events if e["event"] == "failback.step" and e["seq"] > last]
-    assert replayed == [("cut network", "ok"), ("primary serves", "skipped"), ("move dns", "ok")]
-    assert any("waits skipped" in line and "primary serves" in line for line in lines)
+    assert replayed == [("cut network", "ok"), ("primary serves", "ok"), ("move dns", "ok")]
+    assert any("failback primary serves" in line and "net cleared" in line for line in lines)
     failback = card["rollback"]["failback"]                     # the newest attempt: the replay
     assert failback["status"] == "replayed"
     assert [(s["name"], s["status"]) for s in failback["steps"]] == replayed

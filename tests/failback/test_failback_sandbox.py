@@ -182,5 +182,30 @@ def test_a_primary_that_never_serves_stops_the_failback_and_keeps_the_service_on
         print(f"stopped failback: longest outage {outage:.2f}s, TTL {ttl:g}s")
         assert outage <= ttl, f"the service failed for {outage:.2f}s although the failback stopped on DR"
 
+        # `drtool rollback RUN` asks the journaled wait again: the primary still does not
+        # serve, so it stops there too and moves nothing (no outage made by the rollback)
+        last = events[-1]["seq"]
         remaining, card = rollback_run(result.run_dir / "journal.jsonl", session, clock)
-        assert remaining == [] and card["rollback"]["status"] == "complete"
+        assert len(remaining) == len(left) and card["rollback"]["failback"]["status"] == "stopped"
+        events = read_journal(result.run_dir / "journal.jsonl")
+        assert not [e for e in events if e["event"] == "undo.started" and e["seq"] > last]
+        undo_by_hand(result.run_dir / "journal.jsonl", session, clock)   # test cleanup: the sandbox as it was
+
+
+def undo_by_hand(path: Path, session: Any, clock: Any) -> None:
+    """Undo what a run left in plain reverse order, without its failback (test cleanup)."""
+    from drtool.context import StepContext
+    from drtool.journal import Journal
+    from drtool.rollback import undo_all
+
+    events = read_journal(path)
+    started = events[0]
+    journal = Journal(path, clock)
+    try:
+        def context(region: str | None) -> StepContext:
+            return StepContext(aws=session, clock=clock, region=region or started["aws"]["default_region"],
+                               run_id=started["run_id"], journal=journal, drill=started["drill"])
+
+        assert undo_all(events, context, journal) == []
+    finally:
+        journal.close()

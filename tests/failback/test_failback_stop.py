@@ -94,21 +94,46 @@ def test_drtool_rollback_stops_at_the_first_failed_undo_in_failback_order(tmp_pa
     assert card["rollback"]["failback"]["status"] == "replayed"
 
 
-def test_the_expiry_sweeper_finishes_a_stopped_failback_in_order_without_its_waits(tmp_path):
+def test_the_expiry_sweeper_asks_the_failback_wait_again_and_leaves_traffic_on_dr_until_it_holds(tmp_path):
     result, events = run(tmp_path, params="{wait_key: dns}")          # stopped at the wait: dns, dr left
     assert result.exit_code == 5
     store = LocalStore(tmp_path / "results")
     started = events[0]
     assert sweep(store, lambda _s: StubSession(), now=started["expires_at"] - 1, clock=FakeClock()) == []
 
-    STATE["fail_undo_keys"] = {"dns"}                # swept while the DNS undo fails: dr stays held back
+    # expired, the primary still does not serve: the dead man's switch asks the wait again
+    # and moves nothing (DNS and the DR fleet stay on DR), saying what is left
+    last = read_journal(result.run_dir / "journal.jsonl")[-1]["seq"]
     [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 1, clock=FakeClock())
     assert swept.outcome == "incomplete" and len(swept.remaining) == 2
     assert STATE["flags"] == {"net": False, "dns": True, "dr": True}
+    assert undo_order(read_journal(result.run_dir / "journal.jsonl"), after=last) == []
+
+    STATE["flags"]["dns"] = False                    # the primary serves: the wait holds
+    STATE["fail_undo_keys"] = {"dns"}                # swept while the DNS undo fails: dr stays held back
+    [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 2, clock=FakeClock())
+    assert swept.outcome == "incomplete" and len(swept.remaining) == 2
+    assert STATE["flags"] == {"net": False, "dns": False, "dr": True}
 
     STATE["fail_undo_keys"] = set()                  # the next sweep finishes it, DNS before the DR fleet
     last = read_journal(result.run_dir / "journal.jsonl")[-1]["seq"]
-    [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 2, clock=FakeClock())
+    [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + 3, clock=FakeClock())
     assert swept.outcome == "rolled back" and swept.remaining == []
     assert undo_order(read_journal(result.run_dir / "journal.jsonl"), after=last) == ["set dns", "set dr"]
     assert STATE["flags"] == {"net": False, "dns": False, "dr": False}
+
+def test_a_recorded_probe_that_no_longer_loads_does_not_hold():
+    from drtool.failback import FailbackEntry
+    from drtool.failback_replay import ask_again
+
+    entry = FailbackEntry(1, "wait", "primary serves", probe={"name": "test.no-such-probe", "with": {}})
+    held, detail = ask_again(entry, lambda _region: None)
+    assert not held and "test.no-such-probe" in detail
+
+
+def test_an_older_journal_entry_without_a_probe_reads_as_before():
+    from drtool.failback import FailbackEntry
+
+    old = {"index": 1, "kind": "wait", "name": "primary serves", "undoes": None}
+    entry = FailbackEntry.from_json(old)
+    assert entry.probe is None and entry.to_json() == old
