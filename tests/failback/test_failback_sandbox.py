@@ -9,6 +9,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +93,38 @@ def record_ttl(session: Any, drill: Any) -> float:
     return float(ttls.pop())
 
 
-def drill_with_health(tmp_path: Path, ordered: bool) -> tuple[dict[str, Any], list[dict[str, Any]], float, float]:
-    """Run the bundled drill in the sandbox while sampling its health URL; returns
-    (scorecard, journal, longest outage from the first undo on, record TTL)."""
+@dataclass
+class SampledRun:
+    result: Any
+    events: list[dict[str, Any]]
+    outage: float           # longest outage of the health URL from the first undo on
+    ttl: float              # the record's TTL
+    session: Any
+    clock: SystemClock
+
+
+@contextmanager
+def sampled_run(tmp_path: Path, adjust: Callable[[Any], None] | None = None) -> Iterator[SampledRun]:
+    """Run the bundled drill in the sandbox while sampling its health URL (the sandbox stays
+    up inside the block)."""
     clock = SystemClock()
     with drill_target(DRILL, sandbox=True) as (drill, session, mode):
-        if not ordered:
-            drill.steps["failback"] = []              # the control: plain reverse-order undo
+        if adjust is not None:
+            adjust(drill)
         ttl = record_ttl(session, drill)
         with HealthSampler(drill.parameters["health_url"], clock) as health:
             result = run_drill(drill, session, RunOptions(results=tmp_path, yes=True, mode=mode, clock=clock))
             health.settle(ok_for=4 * ttl)
         events = read_journal(result.run_dir / "journal.jsonl")
         first_undo = next(e["t"] for e in events if e["event"] == "undo.started")
-        return result.scorecard, events, health.longest_outage(first_undo), ttl
+        yield SampledRun(result, events, health.longest_outage(first_undo), ttl, session, clock)
+
+
+def drill_with_health(tmp_path: Path, ordered: bool) -> tuple[dict[str, Any], list[dict[str, Any]], float, float]:
+    """(scorecard, journal, longest outage from the first undo on, record TTL) of the
+    bundled drill, failing back in order or (the control) in plain reverse order."""
+    with sampled_run(tmp_path, None if ordered else lambda drill: drill.steps.__setitem__("failback", [])) as run:
+        return run.result.scorecard, run.events, run.outage, run.ttl
 
 
 def test_failback_in_order_keeps_the_service_up_and_journals_the_order(tmp_path):
@@ -158,19 +179,15 @@ def test_a_primary_that_never_serves_stops_the_failback_and_keeps_the_service_on
     the service keeps answering; exit 5 lists both, and `drtool rollback` finishes later."""
     from drtool.runner import rollback_run
 
-    clock = SystemClock()
-    with drill_target(DRILL, sandbox=True) as (drill, session, mode):
+    def primary_never_serves(drill: Any) -> None:
         wait = next(s for s in drill.steps["failback"] if s.form == "wait")
         assert wait.params is not None
         wait.params = wait.params.model_copy(update={"url": "http://127.0.0.1:9/health", "timeout": 0.5})
         wait.timeout = 3.0
-        ttl = record_ttl(session, drill)
-        with HealthSampler(drill.parameters["health_url"], clock) as health:
-            result = run_drill(drill, session, RunOptions(results=tmp_path, yes=True, mode=mode, clock=clock))
-            health.settle(ok_for=4 * ttl)
-        events = read_journal(result.run_dir / "journal.jsonl")
-        first_undo = next(e["t"] for e in events if e["event"] == "undo.started")
-        outage = health.longest_outage(first_undo)
+
+    with sampled_run(tmp_path, primary_never_serves) as run:
+        result, events, outage, ttl, session, clock = (run.result, run.events, run.outage, run.ttl, run.session,
+                                                       run.clock)
         card = result.scorecard
         assert result.exit_code == 5 and card["run"]["status"] == "rollback-incomplete", card["run"]["reason"]
         assert "failback step 'the primary region serves' failed" in card["run"]["reason"]
