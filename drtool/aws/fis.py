@@ -109,8 +109,8 @@ def start_experiment(ctx: StepContext, params: ExperimentParams, targets: list[R
             undo=UndoSpec("fis.delete-template", {"run_id": ctx.run_id, "token": token, "region": region}, region),
             resources=[f"fis:experiment-template:{token}"])
         template_id = created["experimentTemplate"]["id"]
-    else:
-        client.get_experiment_template(id=template_id)   # a wrong id fails before anything starts
+    else:                                # a wrong id, or AZ IDs FIS cannot match, fail before anything starts
+        _refuse_zone_ids(template_id, client.get_experiment_template(id=template_id)["experimentTemplate"])
     started = ctx.change(
         f"start an FIS experiment from template {template_id} in {region}",
         lambda: client.start_experiment(clientToken=token, experimentTemplateId=template_id, tags=tags),
@@ -141,6 +141,18 @@ def _zone_names(ctx: StepContext, targets: dict[str, dict[str, Any]], region: st
 
     return {name: {**t, "filters": [flt(f) for f in t["filters"]]} if isinstance(t.get("filters"), list) else t
             for name, t in targets.items()}
+
+
+def _refuse_zone_ids(template_id: str, template: dict[str, Any]) -> None:
+    """An existing template whose zone filters hold AZ IDs would find no targets (FIS compares
+    them with zone names, "Targets for AWS FIS"); drtool does not rewrite someone's template."""
+    ids = sorted({v for t in (template.get("targets") or {}).values() for f in (t.get("filters") or [])
+                  if f.get("path") in FIS_AZ_PATHS for v in (f.get("values") or []) if isinstance(v, str) and is_az_id(v)})
+    if ids:
+        raise DrToolError(f"FIS template {template_id} filters zones by AZ ID ({', '.join(ids)}): FIS matches zone "
+                          "names there, so the experiment would find no targets",
+                          "put the zone names in the template, or give the experiment inline (actions and targets), "
+                          "where drtool resolves AZ IDs per account")
 
 
 def _wait_running(ctx: StepContext, client: Any, experiment_id: str, timeout: float) -> dict[str, Any]:

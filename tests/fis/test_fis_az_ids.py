@@ -73,3 +73,17 @@ def test_an_unknown_az_id_is_refused_before_anything_is_created(session, ctx):
     assert _templates(session) == []
     assert session.client("fis", "us-east-1").list_experiments()["experiments"] == []
     assert not [e for e in read_journal(ctx.journal.path) if e["event"].startswith("change")]
+
+
+def test_an_existing_template_filtering_zones_by_az_id_is_refused_before_it_starts(session, ctx):
+    _instances(session)
+    fis_client = session.client("fis", "us-east-1")
+    template = fis_client.create_experiment_template(
+        clientToken="someone-elses", description="kept by its owner", roleArn=ROLE, actions=STOP,
+        targets=_web(["use1-az1"]), stopConditions=[{"source": "none"}])["experimentTemplate"]["id"]
+    with pytest.raises(DrToolError, match=rf"FIS template {template} filters zones by AZ ID \(use1-az1\)"):
+        fis.start_experiment(ctx, fis.ExperimentParams(template_id=template), [])
+    assert fis_client.list_experiments()["experiments"] == []
+    assert not [e for e in read_journal(ctx.journal.path) if e["event"].startswith("change")]
+    kept = fis_client.get_experiment_template(id=template)["experimentTemplate"]["targets"]["web"]["filters"][0]
+    assert kept["values"] == ["use1-az1"]                   # someone else's template is not rewritten
