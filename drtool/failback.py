@@ -115,8 +115,10 @@ def planned(drill: Drill, default_region: str | None = None) -> list[FailbackEnt
 
 def _probe_record(drill: Drill, step: Step, default_region: str | None) -> dict[str, Any]:
     params = step.params.model_dump(mode="json", exclude_none=True) if step.params is not None else {}
+    role = drill.doc.aws.accounts[step.account].role_arn if step.account in drill.doc.aws.accounts else None
     return {"name": step.ref, "with": params, "region": step.region(default_region), "account": step.account,
-            "timeout": step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT, "poll": drill.doc.poll}
+            "account_role_arn": role, "timeout": step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT,
+            "poll": drill.doc.poll}
 
 
 def left_to_reverse(drill: Drill) -> list[str]:
@@ -235,7 +237,7 @@ def undo_order(events: list[dict[str, Any]]) -> tuple[list[PendingUndo], bool]:
     pending = pending_undos(events)
     plan = recorded_plan(events)
     named = [e.undoes for e in plan if e.kind == "undo"]
-    if not plan or not any(e["event"] == "fault" for e in events) or not any(p.step in named for p in pending):
+    if not plan or not any(e["event"] == "fault" for e in events) or not pending:
         return pending, False
     first = [p for step in named for p in pending if p.step == step]
     return first + [p for p in pending if p not in first], True

@@ -22,6 +22,7 @@ from typing import Any
 from drtool.failback import FailbackEntry, held_reason, hold_back, recorded_plan
 from drtool.rollback import PendingUndo, pending_undos, undo_items
 from drtool.run_types import error_text
+from drtool.signals import Interrupted
 from drtool.timing import PollTimeout, wait_until
 
 
@@ -36,8 +37,8 @@ def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | 
     if not plan or not any(e["event"] == "fault" for e in events):
         return [], set()
     pending = pending_undos(events)
-    if not any(p.step == e.undoes for p in pending for e in plan if e.kind == "undo"):
-        return [], set()                  # nothing the failback names is left: plain reverse order
+    if not pending:
+        return [], set()
     unrecorded = [e.name for e in plan if e.kind != "undo" and e.probe is None]
     report("  failback order from the journal, its waits and checks asked again"
            + (f"; skipped (not recorded in this older journal): {', '.join(unrecorded)}" if unrecorded else ""))
@@ -81,6 +82,25 @@ def replay_in_order(events: list[dict[str, Any]], make_context: Callable[[str | 
     return remaining + lines, handled | held_intents
 
 
+def left_to_a_person(events: list[dict[str, Any]]) -> str | None:
+    """The failback entry a replay would stop at because its change was left as found
+    (someone changed the resource since the drill did), or None. Trying again cannot get
+    past it, so the unattended sweeper leaves such a run to a person."""
+    from drtool.errors import LEFT_AS_FOUND
+
+    plan = recorded_plan(events)
+    if not plan or not any(e["event"] == "fault" for e in events):
+        return None
+    pending = pending_undos(events)
+    for entry in (e for e in plan if e.kind == "undo"):
+        items = [p for p in pending if p.step == entry.undoes]
+        if any(p.reason.startswith(LEFT_AS_FOUND) for p in items):
+            return entry.name
+        if items:
+            return None                   # the replay has other work to try first
+    return None
+
+
 def ask_again(entry: FailbackEntry, make_context: Callable[[str | None], Any]) -> tuple[bool, str]:
     """Ask a recorded wait (polled until its timeout) or check (once); (held, detail). An
     error (AWS, an unknown probe, parameters that no longer validate) does not hold."""
@@ -106,5 +126,7 @@ def ask_again(entry: FailbackEntry, make_context: Callable[[str | None], Any]) -
         except PollTimeout as exc:
             return False, f"not true after {timeout:g}s: {getattr(exc.last, 'detail', 'never true')}"
         return True, str(getattr(result, "detail", ""))
+    except (KeyboardInterrupt, Interrupted):
+        return False, "interrupted (Ctrl-C or SIGTERM) while asking it: the replay stops here"
     except Exception as exc:  # noqa: BLE001 - whatever the probe raised, the failback does not go on
         return False, error_text(exc)

@@ -8,7 +8,9 @@ are idempotent by contract.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -100,17 +102,45 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
                  previous_sha256: Callable[[str], Any] | None = None) -> tuple[list[str], dict[str, Any]]:
     """Undo whatever a crashed run left changed; return (remaining, rewritten scorecard)."""
     from drtool.errors import DrillAborted
-    from drtool.journal import Journal, read_journal
+    from drtool.journal import read_journal
     from drtool.scorecard import write_scorecard
     from drtool.timing import SystemClock
 
     clock = clock or SystemClock()
-    events = read_journal(journal_path)
-    started = next((e for e in events if e["event"] == "run.started"), None)
-    if started is None:
-        raise DrillAborted(f"{journal_path}: no run.started event; not a drtool journal")
-    if hasattr(session, "configure_accounts"):
-        session.configure_accounts({**getattr(session, "accounts", {}), **journal_accounts(events, started)})
+    with exclusive(journal_path):             # one rollback of a run at a time (its waits may take minutes)
+        events = read_journal(journal_path)
+        started = next((e for e in events if e["event"] == "run.started"), None)
+        if started is None:
+            raise DrillAborted(f"{journal_path}: no run.started event; not a drtool journal")
+        if hasattr(session, "configure_accounts"):
+            session.configure_accounts({**getattr(session, "accounts", {}), **journal_accounts(events, started)})
+        remaining = _replay(journal_path, events, started, session, clock, report)
+    card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)
+    return remaining, card
+
+
+@contextlib.contextmanager
+def exclusive(journal_path: Path) -> Iterator[None]:
+    """Hold an advisory lock on the run's journal (flock: released if the process dies), so
+    a `drtool rollback RUN` and a sweep on this machine never append to it at once."""
+    from drtool.errors import DrToolError
+
+    with open(journal_path, "rb") as held:
+        try:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DrToolError(f"{journal_path}: another drtool rollback is undoing this run right now",
+                              "wait for it to finish, then run drtool rollback again to see what is left") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+
+
+def _replay(journal_path: Path, events: list[dict[str, Any]], started: dict[str, Any], session: Any, clock: Any,
+            report: Callable[[str], None]) -> list[str]:
+    from drtool.journal import Journal
+
     journal = Journal(journal_path, clock)
     try:
         default = started.get("aws", {}).get("default_region")
@@ -128,8 +158,7 @@ def rollback_run(journal_path: Path, session: Any, clock: Any = None,
                           reason="the run stopped without finishing (crash or kill); rolled back by drtool rollback")
     finally:
         journal.close()
-    card = write_scorecard(journal_path.parent, started["drill"], previous_sha256)
-    return remaining, card
+    return remaining
 
 
 def journal_accounts(events: list[dict[str, Any]], started: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +168,10 @@ def journal_accounts(events: list[dict[str, Any]], started: dict[str, Any]) -> d
 
     roles: dict[str, str] = {str(e["account"]): str(e["account_role_arn"]) for e in events
              if e["event"] == "change.intent" and e.get("account") and e.get("account_role_arn")}
+    plan: dict[str, Any] = next((e for e in events if e["event"] == "failback.plan"), {"steps": []})
+    for probe in (s.get("probe") or {} for s in plan["steps"]):     # a failback wait asked in another account
+        if probe.get("account") and probe.get("account_role_arn"):
+            roles.setdefault(str(probe["account"]), str(probe["account_role_arn"]))
     if not roles:
         return {}
     external = _external_ids(started.get("drill_path"))

@@ -108,6 +108,8 @@ def sweep(store: Any, session_for: Callable[[dict[str, Any]], Any], *, now: floa
 
     `session_for(run_started_event)` gives the AWS session to undo with (the run's
     profile/role/region). `approve(item)` may veto a run (a confirmation prompt)."""
+    from drtool.errors import DrToolError
+    from drtool.failback_replay import left_to_a_person
     from drtool.rollback import rollback_run
 
     held = live_locks(store, now)
@@ -128,8 +130,9 @@ def sweep(store: Any, session_for: Callable[[dict[str, Any]], Any], *, now: floa
             actionable = [p for p in pending if not p.reason.startswith(LEFT_AS_FOUND)]
             finished = any(e["event"] == "run.finished" for e in events)
             expiry = run_expiry(started)
-            if (finished and not actionable) or expiry > now or cand.run_id in held:
-                if finished and pending and not actionable and expiry <= now:
+            blocked = left_to_a_person(events) if finished else None
+            if (finished and (not actionable or blocked)) or expiry > now or cand.run_id in held:
+                if finished and pending and (not actionable or blocked) and expiry <= now:
                     results.append(Swept(cand.drill, cand.run_id, cand.location, "needs a person",
                                          remaining=[p.summary for p in pending], expired_at=expiry))
                 continue
@@ -139,13 +142,19 @@ def sweep(store: Any, session_for: Callable[[dict[str, Any]], Any], *, now: floa
             report(f"run {cand.run_id} ({cand.drill}) expired at {rfc3339(expiry)}: "
                    f"{len(actionable)} change(s) to undo")
             session = session_for(started)
-            remaining, _card = rollback_run(path, session, clock=clock, report=report,
-                                            previous_sha256=store.previous_integrity)
+            last_seq = events[-1]["seq"]
+            try:
+                remaining, _card = rollback_run(path, session, clock=clock, report=report,
+                                                previous_sha256=store.previous_integrity)
+            except DrToolError as exc:        # e.g. a drtool rollback of this run is under way
+                results.append(Swept(cand.drill, cand.run_id, cand.location, f"skipped: {exc}",
+                                     remaining=[p.summary for p in pending], expired_at=expiry))
+                continue
             untag_undone(read_journal(path), session, started, clock)
             cand.upload(path.parent)
             _clear_locks(store, cand.run_id, now)
             item.remaining = remaining
-            item.undone = len(actionable) - len(remaining)
+            item.undone = sum(1 for e in read_journal(path) if e["event"] == "undo.done" and e["seq"] > last_seq)
             item.outcome = "incomplete" if remaining else ("rolled back" if actionable else "finished")
             results.append(item)
     return results

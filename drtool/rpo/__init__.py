@@ -43,14 +43,17 @@ from drtool.rpo.config import (
 )
 
 if TYPE_CHECKING:
-    from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter, recovery_points
+    from drtool.rpo.samplers import RecoveryPointMeter, ReplicationLagMeter
 
-_SAMPLERS = {"RecoveryPointMeter", "ReplicationLagMeter", "recovery_points"}
+_SAMPLERS = {"RecoveryPointMeter", "ReplicationLagMeter"}   # `recovery_points` (the function) lives in
+                                                            # drtool.rpo.recovery_points, its own module
 
 
 def __getattr__(name: str) -> Any:
     """The samplers (and through them the backup inventory) load on first use: a drill
-    without a recovery-point or replication-lag source never imports them."""
+    without a recovery-point or replication-lag source never imports them. (The function
+    `recovery_points` is imported from its module, drtool.rpo.recovery_points: a package
+    attribute of that name is the submodule once it is loaded.)"""
     if name in _SAMPLERS:
         from drtool.rpo import samplers
         return getattr(samplers, name)
@@ -59,7 +62,7 @@ def __getattr__(name: str) -> Any:
 __all__ = ["CanaryConfig", "CanaryMeter", "CanaryStore", "DynamoDbCanaryConfig", "DynamoDbCanaryStore",
            "RecoveryPointConfig", "RecoveryPointMeter", "ReplicationLagConfig", "ReplicationLagMeter", "RpoConfig",
            "RpoMeasurement", "RpoMeter", "S3CanaryConfig", "S3CanaryStore", "build_meters", "canary_rpo",
-           "recovery_points", "rpo_iam"]
+           "rpo_iam"]
 
 
 def build_meters(config: RpoConfig | None, ctx: Any, dr_region: str | None = None) -> list[RpoMeter]:

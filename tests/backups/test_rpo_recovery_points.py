@@ -8,7 +8,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from drtool.rpo import RecoveryPointMeter, RpoConfig, recovery_points, rpo_iam
+from drtool.rpo import RecoveryPointMeter, RpoConfig, rpo_iam
+from drtool.rpo.recovery_points import recovery_points
 from tests.backups import helpers as h
 from tests.backups.helpers import ACCOUNT, PRIMARY
 

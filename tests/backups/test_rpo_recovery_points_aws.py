@@ -8,7 +8,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from drtool.rpo import RecoveryPointMeter, RpoConfig, build_meters, recovery_points
+from drtool.rpo import RecoveryPointMeter, RpoConfig, build_meters
+from drtool.rpo.recovery_points import recovery_points
 from tests.backups import helpers as h
 from tests.backups.helpers import ACCOUNT, DR, PRIMARY
 

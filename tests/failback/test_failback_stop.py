@@ -137,3 +137,44 @@ def test_an_older_journal_entry_without_a_probe_reads_as_before():
     old = {"index": 1, "kind": "wait", "name": "primary serves", "undoes": None}
     entry = FailbackEntry.from_json(old)
     assert entry.probe is None and entry.to_json() == old
+
+
+def test_a_trailing_failback_wait_guards_the_unnamed_steps_in_drtool_rollback_too(tmp_path):
+    # the failback names net and dns, then waits; scale dr (unnamed) is undone only after it
+    scenario = SCENARIO.replace("  - undo: move dns\n", "").replace(
+        "  - undo: cut network\n", "  - undo: cut network\n  - undo: move dns\n")
+    result, events = run(tmp_path, params="{wait_key: dr}", scenario=scenario)   # dr stays set: the wait fails
+    assert result.exit_code == 5 and STATE["flags"] == {"net": False, "dns": False, "dr": True}
+    last = events[-1]["seq"]
+    still, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
+    assert len(still) == 1 and STATE["flags"]["dr"]                 # asked again, still failing: dr kept
+    after = read_journal(result.run_dir / "journal.jsonl")
+    assert undo_order(after, after=last) == [] and card["rollback"]["failback"]["status"] == "stopped"
+    STATE["flags"]["dr"] = False                                     # it holds now (the probe reads clear)
+    still, card = rollback_run(result.run_dir / "journal.jsonl", StubSession(), FakeClock())
+    assert still == [] and card["rollback"]["failback"]["status"] == "replayed"
+
+
+def test_a_second_rollback_of_the_same_run_is_refused_while_one_runs(tmp_path):
+    from drtool.errors import DrToolError
+    from drtool.rollback import exclusive
+
+    result, events = run(tmp_path, params="{wait_key: dns}")
+    path = result.run_dir / "journal.jsonl"
+    with exclusive(path), pytest.raises(DrToolError, match="another drtool rollback is undoing this run"):
+        rollback_run(path, StubSession(), FakeClock())
+    assert read_journal(path) == events and STATE["flags"] == {"net": False, "dns": True, "dr": True}
+
+
+def test_the_sweeper_leaves_a_failback_blocked_by_someone_elses_change_to_a_person(tmp_path):
+    STATE["changed_keys"] = {"dns"}                  # someone moved DNS themselves: the undo leaves it
+    scenario = SCENARIO.replace("    with: {key: \"${wait_key}\"", "    with: {key: net")
+    result, events = run(tmp_path, scenario=scenario)
+    assert result.exit_code == 5 and STATE["flags"] == {"net": False, "dns": True, "dr": True}
+    store, started = LocalStore(tmp_path / "results"), events[0]
+    last = read_journal(result.run_dir / "journal.jsonl")[-1]["seq"]
+    for later in (1, 2):                             # every sweep: reported, nothing retried or re-journaled
+        [swept] = sweep(store, lambda _s: StubSession(), now=started["expires_at"] + later, clock=FakeClock())
+        assert swept.outcome == "needs a person" and {"set dns", "set dr"} <= set(swept.remaining)
+    assert read_journal(result.run_dir / "journal.jsonl")[-1]["seq"] == last
+    assert STATE["flags"] == {"net": False, "dns": True, "dr": True}

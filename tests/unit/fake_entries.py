@@ -55,6 +55,10 @@ def register() -> None:
         STATE["undo_calls"] += 1
         if STATE["fail_undo"] or params.key in STATE.get("fail_undo_keys", ()):
             raise RuntimeError("undo failed on purpose")
+        if params.key in STATE.get("changed_keys", ()):
+            from drtool.errors import ChangedSince
+
+            raise ChangedSince(f"{params.key} was changed by someone else")
         STATE["flags"][params.key] = False
         return f"{params.key} cleared"
 
