@@ -31,7 +31,7 @@ MOTO = _moto_installed()
 # Fixtures that start moto: a test using any of them (directly or through another fixture)
 # needs the sandbox extra, and so does every `e2e` test (drtool in a subprocess against
 # moto's server or `--sandbox`). Tests that start a Sandbox themselves carry @pytest.mark.moto.
-MOTO_FIXTURES = {"aws", "moto_server", "moto_url", "truth_sandbox", "baselines"}
+MOTO_FIXTURES = {"aws", "moto_server", "moto_url", "truth_sandbox", "baselines", "bundled_runs"}
 MOTO_MARKERS = ("moto", "e2e")
 E2E_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e")  # all drtool-against-moto
 # Folders whose tests start the sandbox (or FIS/ARC fakes inside it) themselves.
@@ -69,6 +69,14 @@ def aws(fake_aws_credentials):
 
     with mock_aws():
         yield
+
+
+@pytest.fixture(scope="session")
+def bundled_runs(tmp_path_factory):
+    """Each bundled drill run once per session in the sandbox (tests/bundled_runs.py)."""
+    from tests.bundled_runs import BundledRuns
+
+    return BundledRuns(tmp_path_factory.mktemp("bundled"))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from drtool.outputs import render
 from tests.browser.chromium import find, measure, screenshot
+from tests.bundled_runs import DRILLS
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = find()
@@ -75,20 +75,14 @@ def test_fixture_reports_render_cleanly(make_scorecard, tmp_path, status, mode):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("drill", sorted(p.name for p in (ROOT / "drills").glob("*.yaml")
-                                            if "kind: drill" in p.read_text()))   # not services.yaml
-def test_bundled_drill_reports_in_chromium(drill, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"PYTHONPATH": str(ROOT), "DRTOOL_SCENARIOS": str(ROOT / "scenarios"),
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    done = subprocess.run([sys.executable, "-m", "drtool", "run", str(ROOT / "drills" / drill), "--sandbox", "--yes",
-                           "--results", str(tmp_path / "results"), "--format", "html"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (card,) = (tmp_path / "results").glob("*/*/scorecard.json")
+@pytest.mark.parametrize("drill", DRILLS, ids=[d.name for d in DRILLS])
+def test_bundled_drill_reports_in_chromium(drill, bundled_runs, tmp_path):
+    run = bundled_runs(drill)
+    assert run.done.returncode == 0, run.done.stderr[-3000:]
+    card = run.run_dir / "scorecard.json"
     scorecard = json.loads(card.read_text(encoding="utf-8"))
     assert scorecard["run"]["mode"] == "sandbox" and scorecard["run"]["endpoint"].startswith("http://127.0.0.1:")
-    _check(card.parent / "scorecard.html", scorecard, _out(tmp_path) / f"{drill.removesuffix('.yaml')}.png")
+    _check(card.parent / "scorecard.html", scorecard, _out(tmp_path) / f"{drill.stem}.png")
     html = (card.parent / "scorecard.html").read_text(encoding="utf-8")
     assert f'<p class="headline">{scorecard["service"]["name"]}' in html
 

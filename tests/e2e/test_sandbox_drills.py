@@ -38,11 +38,11 @@ def only_run(cwd: Path, drill: str) -> Path:
 
 
 @pytest.mark.parametrize("drill", DRILLS, ids=[d.stem for d in DRILLS])
-def test_every_bundled_drill_runs_in_the_sandbox(drill, tmp_path):
-    result = drtool(["run", str(drill), "--sandbox", "--yes"], tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    name = yaml.safe_load(drill.read_text())["name"]
-    card = json.loads((only_run(tmp_path, name) / "scorecard.json").read_text())
+def test_every_bundled_drill_runs_in_the_sandbox(drill, bundled_runs):
+    run = bundled_runs(drill)
+    assert run.done.returncode == 0, run.done.stderr[-3000:]
+    card = json.loads((run.run_dir / "scorecard.json").read_text())
+    assert card["run"]["drill"] == yaml.safe_load(drill.read_text())["name"]
     assert card["run"]["mode"] == "sandbox" and card["run"]["status"] == "passed"
     assert card["objectives"]["rto"]["measured_s"] is not None
     assert card["rollback"]["status"] in ("complete", "not-needed")
