@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from drtool.aws.session_cache import SessionCache
 from drtool.documents.regions import AZ_ID_PATTERN
 from drtool.errors import DrToolError
 
@@ -30,8 +30,8 @@ IAM = ["ec2:DescribeAvailabilityZones"]
 FIS_AZ_PATHS = frozenset({"Placement.AvailabilityZone", "AvailabilityZone"})
 _LETTER = re.compile(r"^[a-z]$")
 
-_maps: weakref.WeakKeyDictionary[Any, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_MAPS: SessionCache[str, dict[str, str]] = SessionCache()   # region -> {AZ ID: zone name}
+_lock = threading.Lock()      # held over the describe: concurrent lookups make one call
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,7 @@ def zone_names(aws: Any, region: str) -> dict[str, str]:
     """AZ ID -> zone name in `aws`'s account and `region`: one DescribeAvailabilityZones per
     (session, region), cached while the session lives (one session per account per run)."""
     with _lock:
-        try:
-            cached = _maps.setdefault(aws, {})
-        except TypeError:             # a session that cannot be weakly referenced: no cache
-            cached = {}
+        cached = _MAPS.of(aws)
         if region not in cached:
             zones = aws.client("ec2", region).describe_availability_zones()["AvailabilityZones"]
             cached[region] = {z["ZoneId"]: z["ZoneName"] for z in zones if z.get("ZoneId") and z.get("ZoneName")}

@@ -11,27 +11,17 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Describ
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 from pydantic import Field
 
 from drtool.aws.errors import error_code
+from drtool.aws.session_cache import SessionCache
 from drtool.context import StepContext
 from drtool.registry import Params, probe
 from drtool.resources import ProbeResult
 
-_arns: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def _cache(aws: Any) -> dict[tuple[str, str], str]:
-    with _lock:
-        try:
-            return _arns.setdefault(aws, {})
-        except TypeError:             # a session that cannot be weakly referenced: no cache
-            return {}
+_ARNS: SessionCache[tuple[str, str], str] = SessionCache()     # (region, name) -> target group ARN
 
 
 def _arn_by_name(client: Any, cache: dict[tuple[str, str], str], region: str, name: str) -> str | None:
@@ -60,7 +50,7 @@ def targets_healthy(ctx: StepContext, params: TargetsHealthyParams) -> ProbeResu
     """Draining targets are on their way out and do not count towards "all registered"."""
     region = params.region or ctx.region
     client = ctx.client("elbv2", region)
-    described = _health(client, _cache(ctx.aws), region, params.target_group)
+    described = _health(client, _ARNS.of(ctx.aws), region, params.target_group)
     if described is None:
         return ProbeResult(False, f"Target group {params.target_group} was not found.")
     states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in described}
