@@ -230,8 +230,7 @@ class DrillRun:
             _at, result = wait_until(probe, clock=self.clock, interval=self.drill.doc.poll,
                                      timeout=timeout, on_tick=on_tick)
         except PollTimeout as exc:
-            detail = getattr(exc.last, "detail", "never true")
-            self._finished(step, "timeout", f"not true after {timeout:g}s: {detail}")
+            self._finished(step, "timeout", exc.describe(timeout))
             raise self._timed_out(f"{step.label} did not become true within {timeout:g}s") from None
         self._finished(step, "ok", getattr(result, "detail", ""))
 

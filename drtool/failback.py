@@ -217,7 +217,7 @@ def _probe(run: DrillRun, step: Step, held: HeldSignals) -> str:
         _at, result = wait_until(probe, clock=run.clock, interval=run.drill.doc.poll, timeout=timeout,
                                  on_tick=tick)
     except PollTimeout as exc:
-        detail = f"not true after {timeout:g}s: {getattr(exc.last, 'detail', 'never true')}"
+        detail = exc.describe(timeout)
         run.finish_step(step, "timeout", detail)
         raise FailbackStopped(detail) from None
     run.finish_step(step, "ok", getattr(result, "detail", ""))

@@ -124,7 +124,7 @@ def ask_again(entry: FailbackEntry, make_context: Callable[[str | None], Any]) -
         try:
             _at, result = wait_until(once, clock=ctx.clock, interval=float(probe.get("poll") or 5), timeout=timeout)
         except PollTimeout as exc:
-            return False, f"not true after {timeout:g}s: {getattr(exc.last, 'detail', 'never true')}"
+            return False, exc.describe(timeout)
         return True, str(getattr(result, "detail", ""))
     except (KeyboardInterrupt, Interrupted):
         return False, "interrupted (Ctrl-C or SIGTERM) while asking it: the replay stops here"

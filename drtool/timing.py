@@ -99,6 +99,10 @@ class PollTimeout(Exception):
         super().__init__("timed out")
         self.last = last
 
+    def describe(self, timeout: float) -> str:
+        """What a probe polled until `timeout` says: the last answer's detail."""
+        return f"not true after {timeout:g}s: {getattr(self.last, 'detail', 'never true')}"
+
 
 def wait_until(predicate: Callable[[], tuple[bool, object]], *, clock: Clock, interval: float,
                timeout: float | None, on_tick: Callable[[], None] | None = None) -> tuple[float, object]:
