@@ -3,9 +3,12 @@ lookup imports only the module it names."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from drtool.registry import render_index
 
@@ -19,12 +22,12 @@ def test_index_is_current() -> None:
 
 
 def test_lookup_imports_only_the_named_module() -> None:
-    code = ("import sys\n"
+    code = ("import json, sys\n"
             "from drtool.registry import ACTIONS, UNDOS\n"
             "ACTIONS.get('autoscaling.set-capacity'); UNDOS.get('autoscaling.restore-capacity')\n"
-            "print(sorted(m for m in sys.modules if m.startswith('drtool.aws.')))\n")
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('drtool.aws.'))))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    loaded = eval(out)  # noqa: S307 - our own printed list
+    loaded = json.loads(out)
     assert "drtool.aws.autoscaling" in loaded
     assert not {"drtool.aws.fis", "drtool.aws.rds", "drtool.aws.arc_region_switch", "drtool.aws.route53"} & set(loaded)
 
@@ -32,9 +35,6 @@ def test_lookup_imports_only_the_named_module() -> None:
 def test_unknown_name_still_suggests_from_every_module() -> None:
     from drtool.registry import ACTIONS, UnknownEntry
 
-    try:
+    with pytest.raises(UnknownEntry) as caught:
         ACTIONS.get("fis.experimnet")
-    except UnknownEntry as exc:
-        assert exc.suggestion == "fis.experiment"
-    else:
-        raise AssertionError("an unknown action was found")
+    assert caught.value.suggestion == "fis.experiment"
